@@ -1,0 +1,29 @@
+import { Evaluator } from '../interfaces/evaluator.interface';
+import { DiffQualityEvaluator } from './diff-quality.evaluator';
+import { DEFAULT_FORBIDDEN_COMMAND_PATTERNS, ForbiddenCommandScanEvaluator } from './forbidden-command-scan.evaluator';
+import { ForbiddenDependencyScanEvaluator } from './forbidden-dependency-scan.evaluator';
+import { TestsPassEvaluator } from './tests-pass.evaluator';
+import { ViolationRateEvaluator } from './violation-rate.evaluator';
+
+/** Settings of the five built-in evaluators. */
+export interface BuiltInEvaluatorOptions {
+  /** Patterns `forbidden-command-scan` rejects. @default DEFAULT_FORBIDDEN_COMMAND_PATTERNS */
+  forbiddenCommandPatterns?: readonly RegExp[];
+  /** Package names `forbidden-dependency-scan` rejects. @default [] */
+  forbiddenDependencies?: readonly string[];
+  /** Violations per event `violation-rate` allows. @default 0 */
+  maxViolations?: number;
+  /** Rework ratio `diff-quality` allows. @default 0.3 */
+  maxReworkRatio?: number;
+}
+
+/** The built-in evaluators, in the order they run. */
+export function createDefaultEvaluators(options: BuiltInEvaluatorOptions = {}): Evaluator[] {
+  return [
+    new TestsPassEvaluator(),
+    new ForbiddenCommandScanEvaluator(options.forbiddenCommandPatterns ?? DEFAULT_FORBIDDEN_COMMAND_PATTERNS),
+    new ForbiddenDependencyScanEvaluator(options.forbiddenDependencies ?? []),
+    new ViolationRateEvaluator(options.maxViolations ?? 0),
+    new DiffQualityEvaluator(options.maxReworkRatio ?? 0.3),
+  ];
+}

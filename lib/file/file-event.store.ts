@@ -1,0 +1,507 @@
+import { constants as fsConstants } from 'node:fs';
+import { FileHandle, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Logger, LoggerService } from '@nestjs/common';
+import { EventQuery, EventStore } from '../event-store';
+import { GroupCommitQueue } from '../group-commit.queue';
+import { RunEvent } from '../interfaces/run-event.interface';
+import { StorageStats } from '../interfaces/storage-stats.interface';
+import { planRetention, retentionFilter } from '../retention-plan';
+import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent, serializeRunEvent } from '../run-event.validator';
+import { DEFAULT_LOCK_STALE_MS, FileLock } from './file-lock';
+import { readNdjsonLines } from './ndjson-line.reader';
+import { INDEX_VERSION, StoreIndex, StoreIndexFile, isBlankLine, parseStoredLine } from './store-index';
+
+/** Options of a {@link FileEventStore}. */
+export interface FileEventStoreOptions {
+  /** Directory holding `events.ndjson`, `index.json` and `.lock`. */
+  storagePath: string;
+  /** Write queued events in the background as soon as they are logged; when false only `flush()` writes. @default true */
+  autoFlush?: boolean;
+  /** Largest serialised event accepted, in bytes. @default 4 MiB */
+  maxEventBytes?: number;
+  /** A lock not refreshed for this long is taken over. @default 30000 */
+  lockStaleMs?: number;
+  /** Where warnings and write errors go. @default new Logger('LedgerStore') */
+  logger?: LoggerService;
+}
+
+interface QueuedLine {
+  event: RunEvent;
+  line: string;
+}
+
+/** Batches larger than this are written in several `write` calls, then synced once. */
+const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
+/** How long appends may leave `index.json` behind the log (it is verified on open anyway). */
+const INDEX_WRITE_DELAY_MS = 1_000;
+
+function isErrno(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException)?.code === code;
+}
+
+/**
+ * The NDJSON file store: `events.ndjson` (one event per line), `index.json`
+ * (a summary verified against the log on open) and `.lock`, the layout the
+ * original persistence layer wrote.
+ */
+export class FileEventStore extends EventStore {
+  readonly eventsPath: string;
+  readonly indexPath: string;
+  readonly lockPath: string;
+  private readonly maxEventBytes: number;
+  private readonly logger: LoggerService;
+  private readonly lock: FileLock;
+  private readonly queue: GroupCommitQueue<QueuedLine>;
+  private log: FileHandle | null = null;
+  private logInode = 0;
+  /** Bytes of `events.ndjson` that hold complete, synced lines. */
+  private logSize = 0;
+  private index = new StoreIndex();
+  private indexTimer: NodeJS.Timeout | null = null;
+  private opening: Promise<void> | null = null;
+  private indexWrites: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: FileEventStoreOptions) {
+    super();
+    this.eventsPath = join(options.storagePath, 'events.ndjson');
+    this.indexPath = join(options.storagePath, 'index.json');
+    this.lockPath = join(options.storagePath, '.lock');
+    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.logger = options.logger ?? new Logger('LedgerStore');
+    this.lock = new FileLock(this.lockPath, options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, this.logger);
+    this.queue = new GroupCommitQueue((batch) => this.writeBatch(batch), this.logger, options.autoFlush ?? true);
+  }
+
+  open(): Promise<void> {
+    if (this.log) return Promise.resolve();
+    this.opening ??= this.openForWriting().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  enqueue(events: RunEvent[]): void {
+    const lines = events.map((event) => ({ event, line: serializeRunEvent(event, this.maxEventBytes) }));
+    this.queue.push(lines);
+  }
+
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  async *readBatches(query: EventQuery = {}): AsyncIterable<RunEvent[]> {
+    const end = this.log ? this.logSize : await this.sizeOnDisk();
+    const from = query.from ?? -Infinity;
+    const to = query.to ?? Infinity;
+    const taskNeedle = query.taskId === undefined ? null : JSON.stringify(query.taskId);
+    const lineLimit = this.maxEventBytes * 2;
+    for await (const lines of readNdjsonLines(this.eventsPath, 0, end, lineLimit)) {
+      const batch: RunEvent[] = [];
+      for (const line of lines) {
+        if (isBlankLine(line)) continue;
+        // A line that does not contain the task id as a JSON string cannot belong to the task: skip the parse.
+        if (taskNeedle !== null && !line.includes(taskNeedle)) continue;
+        const event = parseStoredLine(line);
+        if (!event || event.timestamp < from || event.timestamp > to) continue;
+        if (query.taskId !== undefined && event.taskId !== query.taskId) continue;
+        batch.push(event);
+      }
+      if (batch.length > 0) yield batch;
+    }
+  }
+
+  writeAll(events: readonly RunEvent[]): Promise<void> {
+    return this.queue.exclusive(async () => {
+      await this.open();
+      const replacedQueued = this.queue.size;
+      const index = new StoreIndex();
+      await this.replaceLog(async (write) => {
+        for (let i = 0; i < events.length; i++) {
+          const event = sanitizeRunEvent(events[i], this.maxEventBytes);
+          await write(serializeRunEvent(event, this.maxEventBytes));
+          index.addEvent(event);
+        }
+      }, index);
+      this.queue.supersede(replacedQueued);
+    }, false);
+  }
+
+  compact(maxEvents: number): Promise<number> {
+    return this.queue.exclusive(async () => {
+      await this.open();
+      const { timestamps, taskCodes, taskNames } = await this.scanTimestamps();
+      const plan = planRetention(timestamps, maxEvents);
+      if (!plan) return 0;
+      const keep = retentionFilter(plan);
+      const index = new StoreIndex();
+      let corrupt = 0;
+      let lineNo = 0;
+      const quarantine: string[] = [];
+      await this.replaceLog(async (write) => {
+        for await (const lines of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
+          for (const line of lines) {
+            if (isBlankLine(line)) continue;
+            const ts = timestamps[lineNo];
+            const task = taskNames[taskCodes[lineNo]];
+            lineNo++;
+            if (Number.isNaN(ts)) {
+              corrupt++;
+              quarantine.push(line);
+            } else if (keep(ts)) {
+              await write(line);
+              index.add(ts, task);
+            }
+          }
+        }
+      }, index);
+      if (corrupt > 0) {
+        const path = `${this.eventsPath}.corrupt`;
+        await writeFile(path, quarantine.join('\n') + '\n', { flag: 'a' });
+        this.logger.warn(`Compaction moved ${corrupt} unreadable line(s) of ${this.eventsPath} to ${path}`);
+      }
+      return plan.evicted;
+    });
+  }
+
+  withWriterPaused<R>(fn: () => Promise<R>): Promise<R> {
+    return this.queue.exclusive(fn);
+  }
+
+  async getStats(): Promise<StorageStats> {
+    await this.open();
+    const indexBytes = await stat(this.indexPath).then((s) => s.size, () => 0);
+    return {
+      eventCount: this.index.eventCount,
+      storageSizeBytes: this.logSize + indexBytes,
+      oldestEvent: this.index.oldestTimestamp,
+      newestEvent: this.index.newestTimestamp,
+      driver: 'ndjson',
+      pendingEvents: this.queue.size,
+      lastWriteOk: this.queue.lastError === null,
+      lastWriteError: this.queue.lastError?.message ?? null,
+      corruptLines: this.index.corruptLines,
+    };
+  }
+
+  async acquireLock(): Promise<void> {
+    await mkdir(this.options.storagePath, { recursive: true });
+    await this.lock.acquire();
+  }
+
+  async releaseLock(): Promise<void> {
+    await this.closeLog();
+    await this.lock.release();
+  }
+
+  async close(): Promise<void> {
+    let failure: unknown = null;
+    try {
+      await this.queue.flush();
+    } catch (err) {
+      failure = err;
+      this.logger.error(`Closing the ledger store with ${this.queue.size} event(s) that could not be written: ${(err as Error).message}`);
+    }
+    this.queue.close();
+    await this.releaseLock();
+    if (failure) throw failure;
+  }
+
+  async destroy(): Promise<void> {
+    this.queue.close();
+    await this.releaseLock();
+    for (const path of [this.eventsPath, this.indexPath, this.lockPath]) await rm(path, { force: true });
+  }
+
+  private async sizeOnDisk(): Promise<number> {
+    try {
+      return (await stat(this.eventsPath)).size;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return 0;
+      throw err;
+    }
+  }
+
+  private async openForWriting(): Promise<void> {
+    const hadLock = this.lock.held;
+    await this.acquireLock();
+    try {
+      await this.openLog();
+      await this.repairTornTail();
+      await this.loadIndex();
+    } catch (err) {
+      await this.log?.close().catch(() => undefined);
+      this.log = null;
+      if (!hadLock) await this.lock.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async openLog(): Promise<void> {
+    await mkdir(this.options.storagePath, { recursive: true });
+    const log = await open(this.eventsPath, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+    const info = await log.stat();
+    this.log = log;
+    this.logInode = info.ino;
+    this.logSize = info.size;
+  }
+
+  private async closeLog(): Promise<void> {
+    if (this.indexTimer) {
+      clearTimeout(this.indexTimer);
+      this.indexTimer = null;
+      await this.writeIndex().catch((err) => this.logger.warn(`Could not write ${this.indexPath}: ${(err as Error).message}`));
+    }
+    const log = this.log;
+    this.log = null;
+    await log?.close();
+  }
+
+  /**
+   * A crash in the middle of a write can leave a last line without its newline.
+   * A complete event is kept (its newline added); anything else is moved to a
+   * side file and cut off, so the next append starts on a fresh line.
+   */
+  private async repairTornTail(): Promise<void> {
+    const log = this.log!;
+    if (this.logSize === 0) return;
+    const last = Buffer.alloc(1);
+    await log.read(last, 0, 1, this.logSize - 1);
+    if (last[0] === 10) return;
+    let fragmentStart = 0;
+    const window = Buffer.allocUnsafe(64 * 1024);
+    for (let end = this.logSize; end > 0 && fragmentStart === 0; ) {
+      const start = Math.max(0, end - window.length);
+      await log.read(window, 0, end - start, start);
+      const newline = window.subarray(0, end - start).lastIndexOf(10);
+      if (newline >= 0) fragmentStart = start + newline + 1;
+      end = start;
+    }
+    const fragment = Buffer.allocUnsafe(this.logSize - fragmentStart);
+    await log.read(fragment, 0, fragment.length, fragmentStart);
+    if (fragment.length <= this.maxEventBytes && parseStoredLine(fragment.toString('utf8'))) {
+      await log.write(Buffer.from('\n'), 0, 1, this.logSize);
+      await log.datasync();
+      this.logSize += 1;
+      this.logger.warn(`${this.eventsPath} ended without a newline after a complete event; the newline was added`);
+      return;
+    }
+    const asidePath = `${this.eventsPath}.torn-${Date.now()}`;
+    await writeFile(asidePath, fragment, { flush: true });
+    await log.truncate(fragmentStart);
+    await log.datasync();
+    this.logSize = fragmentStart;
+    this.logger.warn(
+      `${this.eventsPath} ended with a torn line (${fragment.length} bytes, from an interrupted write); moved it to ${asidePath}`,
+    );
+  }
+
+  /** Uses `index.json` when it describes this log; otherwise rebuilds it from the log (only the unindexed tail when possible). */
+  private async loadIndex(): Promise<void> {
+    let saved: StoreIndexFile | null = null;
+    try {
+      saved = JSON.parse(await readFile(this.indexPath, 'utf8')) as StoreIndexFile;
+    } catch {
+      saved = null;
+    }
+    const index = saved ? StoreIndex.fromFile(saved) : null;
+    const sameLog = index && saved?.version === INDEX_VERSION && saved.logInode === this.logInode;
+    if (sameLog && saved!.logSizeBytes === this.logSize) {
+      this.index = index;
+    } else if (sameLog && typeof saved!.logSizeBytes === 'number' && saved!.logSizeBytes < this.logSize) {
+      this.index = index;
+      await this.indexLines(saved!.logSizeBytes);
+      await this.writeIndex();
+    } else {
+      this.index = new StoreIndex();
+      await this.indexLines(0);
+      await this.writeIndex();
+      if (saved || this.index.eventCount > 0) {
+        this.logger.log(`Rebuilt ${this.indexPath} from ${this.index.eventCount} event(s) in the log`);
+      }
+    }
+    if (this.index.corruptLines > 0) {
+      this.logger.warn(`${this.eventsPath} has ${this.index.corruptLines} unreadable line(s); they are skipped and counted in the storage stats`);
+    }
+  }
+
+  private async indexLines(start: number): Promise<void> {
+    for await (const lines of readNdjsonLines(this.eventsPath, start, this.logSize, this.maxEventBytes * 2)) {
+      for (const line of lines) {
+        if (isBlankLine(line)) continue;
+        const event = parseStoredLine(line);
+        if (event) this.index.addEvent(event);
+        else this.index.corruptLines++;
+      }
+    }
+  }
+
+  /** Pass one of compaction: each line's timestamp (NaN when unreadable) and task, in order. */
+  private async scanTimestamps(): Promise<{ timestamps: Float64Array; taskCodes: Int32Array; taskNames: string[] }> {
+    let timestamps = new Float64Array(Math.max(1024, this.index.eventCount + this.index.corruptLines));
+    let taskCodes = new Int32Array(timestamps.length);
+    const taskNames: string[] = [''];
+    const codes = new Map<string, number>();
+    let n = 0;
+    for await (const lines of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
+      for (const line of lines) {
+        if (isBlankLine(line)) continue;
+        if (n === timestamps.length) {
+          const grownTs = new Float64Array(n * 2);
+          grownTs.set(timestamps);
+          timestamps = grownTs;
+          const grownCodes = new Int32Array(n * 2);
+          grownCodes.set(taskCodes);
+          taskCodes = grownCodes;
+        }
+        const event = parseStoredLine(line);
+        if (event) {
+          let code = codes.get(event.taskId);
+          if (code === undefined) {
+            code = taskNames.push(event.taskId) - 1;
+            codes.set(event.taskId, code);
+          }
+          timestamps[n] = event.timestamp;
+          taskCodes[n] = code;
+        } else {
+          timestamps[n] = NaN;
+        }
+        n++;
+      }
+    }
+    return { timestamps: timestamps.subarray(0, n), taskCodes: taskCodes.subarray(0, n), taskNames };
+  }
+
+  /**
+   * Atomically replaces the log: lines go to a temporary file, which is synced
+   * and renamed over `events.ndjson`; the directory is synced; the new index is
+   * written. A crash at any point leaves the complete old or the complete new log.
+   */
+  private async replaceLog(fill: (write: (line: string) => Promise<void>) => Promise<void>, index: StoreIndex): Promise<void> {
+    const tempPath = `${this.eventsPath}.tmp-${process.pid}-${Date.now()}`;
+    const temp = await open(tempPath, 'w', 0o644);
+    let size = 0;
+    let chunk: string[] = [];
+    let chunkLength = 0;
+    const writeChunk = async () => {
+      if (chunk.length === 0) return;
+      const buffer = Buffer.from(chunk.join('\n') + '\n', 'utf8');
+      chunk = [];
+      chunkLength = 0;
+      await temp.write(buffer, 0, buffer.length, size);
+      size += buffer.length;
+    };
+    try {
+      await fill(async (line) => {
+        chunk.push(line);
+        chunkLength += line.length + 1;
+        if (chunkLength >= WRITE_CHUNK_BYTES / 4) await writeChunk();
+      });
+      await writeChunk();
+      await temp.sync();
+      const inode = (await temp.stat()).ino;
+      await temp.close();
+      await rename(tempPath, this.eventsPath);
+      await this.syncDirectory();
+      await this.log?.close();
+      this.log = await open(this.eventsPath, fsConstants.O_RDWR);
+      this.logInode = inode;
+      this.logSize = size;
+      index.corruptLines = 0;
+      this.index = index;
+      await this.writeIndex();
+    } catch (err) {
+      await temp.close().catch(() => undefined);
+      await unlink(tempPath).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async syncDirectory(): Promise<void> {
+    const dir = await open(this.options.storagePath, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** Group commit: one positioned write of the whole batch, then one fdatasync. */
+  private async writeBatch(batch: QueuedLine[]): Promise<void> {
+    await this.open();
+    await this.ensureLogIsAtPath();
+    const log = this.log!;
+    let position = this.logSize;
+    try {
+      let start = 0;
+      while (start < batch.length) {
+        let end = start;
+        let length = 0;
+        while (end < batch.length && (end === start || length < WRITE_CHUNK_BYTES)) length += batch[end++].line.length + 1;
+        let text = batch[start].line;
+        for (let i = start + 1; i < end; i++) text += '\n' + batch[i].line;
+        const buffer = Buffer.from(text + '\n', 'utf8');
+        for (let written = 0; written < buffer.length; ) {
+          const { bytesWritten } = await log.write(buffer, written, buffer.length - written, position);
+          written += bytesWritten;
+          position += bytesWritten;
+        }
+        start = end;
+      }
+      await log.datasync();
+    } catch (err) {
+      // Cut off whatever part of the batch reached the file, so the retry writes it exactly once.
+      await log.truncate(this.logSize).catch(() => undefined);
+      throw err;
+    }
+    this.logSize = position;
+    for (const { event } of batch) this.index.addEvent(event);
+    this.scheduleIndexWrite();
+  }
+
+  /**
+   * If `events.ndjson` was removed or replaced underneath the store, writing on
+   * through the old handle would put acknowledged events where nobody reads
+   * them. Reopen the path instead (and fail loudly if that is impossible).
+   */
+  private async ensureLogIsAtPath(): Promise<void> {
+    let current: number | null = null;
+    try {
+      current = (await stat(this.eventsPath)).ino;
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw err;
+    }
+    if (current === this.logInode) return;
+    this.logger.warn(`${this.eventsPath} was removed or replaced while the store had it open; reopening it`);
+    await this.log?.close().catch(() => undefined);
+    this.log = null;
+    await this.openLog();
+    await this.repairTornTail();
+    this.index = new StoreIndex();
+    await this.indexLines(0);
+  }
+
+  private scheduleIndexWrite(): void {
+    if (this.indexTimer) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = null;
+      this.writeIndex().catch((err) => this.logger.warn(`Could not write ${this.indexPath}: ${(err as Error).message}`));
+    }, INDEX_WRITE_DELAY_MS);
+    this.indexTimer.unref();
+  }
+
+  /** Writes `index.json` atomically (temp file + rename); writes are serialised so the latest state lands last. */
+  private writeIndex(): Promise<void> {
+    const write = async () => {
+      const tempPath = `${this.indexPath}.tmp-${process.pid}`;
+      await writeFile(tempPath, JSON.stringify(this.index.toFile(this.logSize, this.logInode), null, 2));
+      await rename(tempPath, this.indexPath);
+    };
+    const result = this.indexWrites.then(write);
+    this.indexWrites = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Creates a file store at `path` (the original factory's signature). */
+export function createEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
+  return new FileEventStore({ ...options, storagePath: path });
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { FileHandle, open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { LoggerService } from '@nestjs/common';
+import { LedgerLockedError } from '../errors/ledger-locked.error';
+
+/** Default time after which a lock that is not refreshed counts as abandoned. */
+export const DEFAULT_LOCK_STALE_MS = 30_000;
+
+interface LockRecord {
+  holder?: string;
+  pid?: number;
+  hostname?: string;
+  timestamp?: number;
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return (err as NodeJS.ErrnoException)?.code === code;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return !isErrno(err, 'ESRCH');
+  }
+}
+
+/**
+ * An exclusive lock file. Created with O_EXCL (two processes can never both
+ * create it), records the holder's pid and host, and is refreshed (its mtime
+ * touched through the open handle) every `staleMs / 3` while held. Another
+ * process takes it over only when the holder's process is gone (same host) or
+ * the lock has not been refreshed for `staleMs`.
+ */
+export class FileLock {
+  private handle: FileHandle | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly lockPath: string,
+    private readonly staleMs: number,
+    private readonly logger: LoggerService,
+  ) {}
+
+  get held(): boolean {
+    return this.handle !== null;
+  }
+
+  /** @throws LedgerLockedError while a live holder has the lock. */
+  async acquire(): Promise<void> {
+    if (this.handle) return;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        const handle = await open(this.lockPath, 'wx');
+        const record: LockRecord = { holder: randomUUID(), pid: process.pid, hostname: hostname(), timestamp: Date.now() };
+        await handle.writeFile(JSON.stringify(record));
+        await handle.sync();
+        this.handle = handle;
+        this.startRefreshing();
+        return;
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+      await this.removeIfStale();
+    }
+    throw new LedgerLockedError(this.lockPath, null, null);
+  }
+
+  /** Removes the lock if this instance holds it (and the file is still its own). */
+  async release(): Promise<void> {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = null;
+    const handle = this.handle;
+    if (!handle) return;
+    this.handle = null;
+    try {
+      if (await this.isStillOurs(handle)) await unlink(this.lockPath);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async isStillOurs(handle: FileHandle): Promise<boolean> {
+    try {
+      const [mine, current] = await Promise.all([handle.stat(), stat(this.lockPath)]);
+      return mine.ino === current.ino && mine.dev === current.dev;
+    } catch {
+      return false;
+    }
+  }
+
+  private startRefreshing(): void {
+    this.refreshTimer = setInterval(() => void this.refresh(), Math.max(10, Math.floor(this.staleMs / 3)));
+    this.refreshTimer.unref();
+  }
+
+  private async refresh(): Promise<void> {
+    const handle = this.handle;
+    if (!handle) return;
+    try {
+      const now = new Date();
+      await handle.utimes(now, now);
+      if (!(await this.isStillOurs(handle))) {
+        this.logger.error(`Ledger lock ${this.lockPath} was removed or replaced by someone else; writes are no longer exclusive`);
+      }
+    } catch (err) {
+      this.logger.error(`Could not refresh ledger lock ${this.lockPath}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Throws LedgerLockedError if the current lock is live; otherwise moves it aside. */
+  private async removeIfStale(): Promise<void> {
+    const seen = await this.inspect(this.lockPath);
+    if (!seen) return;
+    if (!seen.stale) throw new LedgerLockedError(this.lockPath, seen.record.pid ?? null, seen.record.hostname ?? null);
+    // Rename is atomic: of several processes taking over at once, one moves the stale file.
+    const aside = `${this.lockPath}.stale-${randomUUID()}`;
+    try {
+      await rename(this.lockPath, aside);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    const moved = await this.inspect(aside);
+    if (moved && !moved.stale) {
+      // Between our look and the rename a live holder took the lock: put it back.
+      await link(aside, this.lockPath).catch(() => undefined);
+    } else {
+      this.logger.warn(
+        `Took over a stale ledger lock ${this.lockPath} (holder pid ${seen.record.pid ?? 'unknown'} is gone or stopped refreshing it)`,
+      );
+    }
+    await unlink(aside).catch(() => undefined);
+  }
+
+  private async inspect(path: string): Promise<{ record: LockRecord; stale: boolean } | null> {
+    let content: string;
+    let mtimeMs: number;
+    try {
+      [content, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return null;
+      throw err;
+    }
+    let record: LockRecord = {};
+    try {
+      record = JSON.parse(content) as LockRecord;
+    } catch {
+      // Being written by its creator, or torn: only age can make it stale.
+    }
+    const sameHost = record.hostname === undefined || record.hostname === hostname();
+    const holderGone = sameHost && typeof record.pid === 'number' && record.pid !== process.pid && !processIsAlive(record.pid);
+    const notRefreshed = Date.now() - mtimeMs > this.staleMs;
+    return { record, stale: holderGone || notRefreshed };
+  }
+}

@@ -1,0 +1,168 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { LoggerService } from '@nestjs/common';
+
+interface FlushWaiter {
+  target: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Retry delays after a failed write, while events wait in memory. */
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * One serialised writer per store. Items are queued synchronously; whatever is
+ * queued when the writer is free is written as one batch (group commit).
+ *
+ * A failed batch stays queued at the front, every pending `flush()` rejects
+ * with the cause, the error is logged, and the batch is retried (by the next
+ * `flush()`, or by a backoff timer when `autoFlush` is on) until it succeeds.
+ * A batch is written exactly once provided `writeBatch` leaves no trace of a
+ * failed attempt (both stores roll a failed batch back).
+ */
+export class GroupCommitQueue<T> {
+  private pending: T[] = [];
+  private enqueued = 0;
+  private settled = 0;
+  private waiters: FlushWaiter[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private draining = false;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = RETRY_MIN_MS;
+  private closed = false;
+  private readonly insideExclusive = new AsyncLocalStorage<GroupCommitQueue<T>>();
+  /** The most recent write failure, cleared by the next successful write. */
+  lastError: Error | null = null;
+
+  constructor(
+    private readonly writeBatch: (batch: T[]) => Promise<void>,
+    private readonly logger: LoggerService,
+    private readonly autoFlush: boolean,
+  ) {}
+
+  /** Items queued and not yet durable. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Queues items in order; with `autoFlush` a write is scheduled. */
+  push(items: T[]): void {
+    if (items.length === 0) return;
+    for (const item of items) this.pending.push(item);
+    this.enqueued += items.length;
+    if (this.autoFlush && !this.scheduled && !this.draining && !this.retryTimer && !this.closed) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.startDrain();
+      });
+    }
+  }
+
+  /** Resolves once every item queued before the call is durable; rejects with the write error otherwise. */
+  flush(): Promise<void> {
+    const target = this.enqueued;
+    if (this.settled >= target) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+    if (this.insideExclusive.getStore() === this) {
+      return this.drain().then(() => done);
+    }
+    this.startDrain();
+    return done;
+  }
+
+  /**
+   * Runs `fn` while no batch is being written; items queued meanwhile wait.
+   * With `flushFirst`, queued items are written before `fn` runs (and a write
+   * failure rejects without running it). Re-entrant: `fn` may call it again.
+   */
+  exclusive<R>(fn: () => Promise<R>, flushFirst = true): Promise<R> {
+    const run = async (): Promise<R> => {
+      if (flushFirst) {
+        const error = await this.drain();
+        if (error) throw error;
+      }
+      return fn();
+    };
+    if (this.insideExclusive.getStore() === this) return run();
+    const result = this.chain.then(() => this.insideExclusive.run(this, run));
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Drops the first `count` queued items because an exclusive section stored
+   * them by other means (a full rewrite); their waiters resolve.
+   */
+  supersede(count: number): void {
+    this.pending.splice(0, count);
+    this.markSettled(count);
+  }
+
+  /** Stops retry timers; queued items stay queued. */
+  close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private startDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    this.chain = this.chain.then(() => this.drain());
+  }
+
+  /** Writes batches until nothing is queued. Returns the failure, if any, instead of throwing. */
+  private async drain(): Promise<Error | null> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.writeBatch(batch);
+      } catch (err) {
+        this.pending = batch.concat(this.pending);
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+        this.draining = false;
+        return this.lastError;
+      }
+      if (this.lastError) {
+        this.logger.log(`Ledger writes recovered after "${this.lastError.message}"; ${batch.length} queued event(s) written`);
+        this.lastError = null;
+        this.retryDelayMs = RETRY_MIN_MS;
+      }
+      this.markSettled(batch.length);
+    }
+    this.draining = false;
+    return null;
+  }
+
+  private markSettled(count: number): void {
+    this.settled += count;
+    while (this.waiters.length > 0 && this.waiters[0].target <= this.settled) this.waiters.shift()!.resolve();
+  }
+
+  private fail(error: Error): void {
+    const firstOfKind = this.lastError?.message !== error.message;
+    this.lastError = error;
+    if (firstOfKind) {
+      this.logger.error(`Ledger write failed, ${this.pending.length} event(s) kept in memory for retry: ${error.message}`, error.stack);
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    if (this.autoFlush && !this.closed && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.startDrain();
+      }, this.retryDelayMs);
+      this.retryTimer.unref();
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, RETRY_MAX_MS);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { EventStore } from '../event-store';
+import { RunLedgerOptions } from '../run-ledger';
+
+/** When retention compaction runs: a cron expression, a fixed interval, or never. */
+export type LedgerCompactionOption =
+  | {
+      /** Cron expression (5 or 6 fields), e.g. `'0 * * * *'`. */
+      cron: string;
+      /** IANA time zone for the expression. @default the process's */
+      timeZone?: string;
+    }
+  | {
+      /** Milliseconds between compactions. */
+      intervalMs: number;
+    }
+  | false;
+
+/** Options of `LedgerModule.forRoot` / the factory of `forRootAsync`. */
+export interface LedgerModuleOptions extends RunLedgerOptions {
+  /** Directory of the NDJSON store. @default '.ledger' */
+  storagePath?: string;
+  /** Retention: compaction keeps the newest this many events. @default 10000 */
+  maxEvents?: number;
+  /** Write each event in the background as it is logged (group commit); when false, only flush/save/compaction/shutdown write. @default true */
+  enableWAL?: boolean;
+  /** When retention compaction runs. @default { cron: '0 * * * *' } */
+  compaction?: LedgerCompactionOption;
+  /** Memory bound: above this many events in memory, a compaction runs at once; 0 turns it off. @default 2 x maxEvents */
+  highWaterMark?: number;
+  /** A store lock not refreshed for this long is taken over. @default 30000 */
+  lockStaleMs?: number;
+  /** Use this store instead of the NDJSON store at `storagePath`. */
+  store?: EventStore;
+}
+
+/** Implemented by a class given to `forRootAsync({ useClass })` or `useExisting`. */
+export interface LedgerOptionsFactory {
+  createLedgerOptions(): LedgerModuleOptions | Promise<LedgerModuleOptions>;
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { EventStore } from './event-store';
+import { LedgerLifecycle } from './ledger.lifecycle';
+import { ConfigurableModuleClass } from './ledger.module-definition';
+import { ledgerProviders } from './ledger.providers';
+import { PersistentLedger } from './persistent-ledger';
+
+/**
+ * Gives an application a durable ledger of run events.
+ *
+ * `LedgerModule.forRoot(options)` or `LedgerModule.forRootAsync({ imports, inject,
+ * useFactory | useClass | useExisting })`; `isGlobal: true` makes the providers
+ * visible everywhere. Exports {@link PersistentLedger} and {@link EventStore}.
+ * The ledger is loaded before the application serves; compaction runs under
+ * `SchedulerRegistry` as `nestjs-ledger:compaction` (the host imports `ScheduleModule.forRoot()`).
+ */
+@Module({
+  providers: [...ledgerProviders, LedgerLifecycle],
+  exports: [EventStore, PersistentLedger],
+})
+export class LedgerModule extends ConfigurableModuleClass {}

@@ -1,0 +1,49 @@
+import { Logger, Provider } from '@nestjs/common';
+import { EventStore } from './event-store';
+import { FileEventStore } from './file/file-event.store';
+import { LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
+import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
+import { LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
+import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.resolver';
+import { PersistentLedger } from './persistent-ledger';
+
+/** Creates the store the options describe. */
+export function createStoreFromOptions(options: ResolvedLedgerOptions): EventStore {
+  if (options.store) return options.store;
+  return new FileEventStore({
+    storagePath: options.storagePath,
+    autoFlush: options.enableWAL,
+    maxEventBytes: options.maxEventBytes,
+    lockStaleMs: options.lockStaleMs,
+    logger: new Logger('LedgerStore'),
+  });
+}
+
+/** The providers both `forRoot` and `forRootAsync` share: options validated once, then the store and the loaded ledger. */
+export const ledgerProviders: Provider[] = [
+  {
+    provide: LEDGER_RESOLVED_OPTIONS,
+    useFactory: (options: LedgerModuleOptions) => resolveLedgerOptions(options),
+    inject: [MODULE_OPTIONS_TOKEN],
+  },
+  {
+    provide: EventStore,
+    useFactory: createStoreFromOptions,
+    inject: [LEDGER_RESOLVED_OPTIONS],
+  },
+  {
+    provide: PersistentLedger,
+    useFactory: async (options: ResolvedLedgerOptions, store: EventStore) => {
+      const ledger = new PersistentLedger({
+        ...options,
+        store,
+        // The module schedules compaction through @nestjs/schedule instead of a private timer.
+        compactIntervalMs: 0,
+        logger: new Logger('PersistentLedger'),
+      });
+      await ledger.init();
+      return ledger;
+    },
+    inject: [LEDGER_RESOLVED_OPTIONS, EventStore],
+  },
+];
