@@ -7,6 +7,11 @@ interface FlushWaiter {
   reject: (err: Error) => void;
 }
 
+/** Keeps the original error object (its code and stack), whatever realm it comes from. */
+function asError(err: unknown): Error {
+  return typeof err === 'object' && err !== null && 'message' in err ? (err as Error) : new Error(String(err));
+}
+
 /** Retry delays after a failed write, while events wait in memory. */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -127,7 +132,7 @@ export class GroupCommitQueue<T> {
         await this.writeBatch(batch);
       } catch (err) {
         this.pending = batch.concat(this.pending);
-        this.fail(err instanceof Error ? err : new Error(String(err)));
+        this.fail(asError(err));
         this.draining = false;
         return this.lastError;
       }

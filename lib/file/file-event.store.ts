@@ -426,8 +426,8 @@ export class FileEventStore extends EventStore {
 
   /** Group commit: one positioned write of the whole batch, then one fdatasync. */
   private async writeBatch(batch: QueuedLine[]): Promise<void> {
+    await this.abandonLogIfMoved();
     await this.open();
-    await this.ensureLogIsAtPath();
     const log = this.log!;
     let position = this.logSize;
     try {
@@ -460,9 +460,11 @@ export class FileEventStore extends EventStore {
   /**
    * If `events.ndjson` was removed or replaced underneath the store, writing on
    * through the old handle would put acknowledged events where nobody reads
-   * them. Reopen the path instead (and fail loudly if that is impossible).
+   * them. Let go of the old file and lock so that `open()` takes the path anew
+   * (and fails loudly if that is impossible).
    */
-  private async ensureLogIsAtPath(): Promise<void> {
+  private async abandonLogIfMoved(): Promise<void> {
+    if (!this.log) return;
     let current: number | null = null;
     try {
       current = (await stat(this.eventsPath)).ino;
@@ -470,13 +472,11 @@ export class FileEventStore extends EventStore {
       if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw err;
     }
     if (current === this.logInode) return;
-    this.logger.warn(`${this.eventsPath} was removed or replaced while the store had it open; reopening it`);
-    await this.log?.close().catch(() => undefined);
+    this.logger.warn(`${this.eventsPath} was removed or replaced while the store had it open; reopening the path`);
+    const log = this.log;
     this.log = null;
-    await this.openLog();
-    await this.repairTornTail();
-    this.index = new StoreIndex();
-    await this.indexLines(0);
+    await log.close().catch(() => undefined);
+    await this.lock.release();
   }
 
   private scheduleIndexWrite(): void {

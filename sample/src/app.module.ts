@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { LedgerModule } from 'nestjs-ledger';
+import { RunsController } from './runs.controller';
+
+/**
+ * The sample application. Storage and schedule come from the environment:
+ * LEDGER_STORAGE_PATH (default `sample/.ledger`), LEDGER_COMPACTION_CRON
+ * (default hourly), LEDGER_MAX_EVENTS (default 10000).
+ */
+@Module({
+  imports: [
+    ScheduleModule.forRoot(),
+    LedgerModule.forRootAsync({
+      useFactory: () => ({
+        storagePath: process.env.LEDGER_STORAGE_PATH ?? 'sample/.ledger',
+        maxEvents: process.env.LEDGER_MAX_EVENTS ? Number(process.env.LEDGER_MAX_EVENTS) : undefined,
+        compaction: { cron: process.env.LEDGER_COMPACTION_CRON ?? '0 * * * *' },
+      }),
+    }),
+  ],
+  controllers: [RunsController],
+})
+export class AppModule {}

@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { configureApp } from './configure-app';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AppModule);
+  configureApp(app);
+  const port = Number(process.env.PORT ?? 3000);
+  await app.listen(port);
+  new Logger('Sample').log(`Ledger sample listening on http://localhost:${port} (POST /runs, GET /runs, /metrics, /violations, /stats)`);
+}
+
+void bootstrap();

@@ -1,0 +1,56 @@
+import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post, Query, ServiceUnavailableException } from '@nestjs/common';
+import { EvaluatorResult, PersistentLedger, RunEvent } from 'nestjs-ledger';
+
+function optionalNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new BadRequestException(`Query parameter "${name}" must be a number of epoch milliseconds`);
+  return n;
+}
+
+@Controller()
+export class RunsController {
+  constructor(private readonly ledger: PersistentLedger) {}
+
+  /** Logs a run event and answers once it is on disk. */
+  @Post('runs')
+  async logRun(@Body() body: unknown): Promise<RunEvent> {
+    const event = this.ledger.logEvent(body);
+    try {
+      await this.ledger.flush();
+    } catch (err) {
+      throw new ServiceUnavailableException(`Event ${event.eventId} is kept in memory but not yet on disk: ${(err as Error).message}`);
+    }
+    return event;
+  }
+
+  @Get('runs')
+  listRuns(@Query('taskId') taskId?: string, @Query('from') from?: string, @Query('to') to?: string): RunEvent[] {
+    const start = optionalNumber('from', from) ?? -Infinity;
+    const end = optionalNumber('to', to) ?? Infinity;
+    const events = taskId ? this.ledger.getEventsByTask(taskId) : this.ledger.getEvents();
+    return events.filter((e) => e.timestamp >= start && e.timestamp <= end);
+  }
+
+  @Get('runs/:eventId/evaluation')
+  async evaluate(@Param('eventId') eventId: string): Promise<EvaluatorResult[]> {
+    const event = this.ledger.getEvents().find((e) => e.eventId === eventId);
+    if (!event) throw new NotFoundException(`No run event with id ${eventId}`);
+    return this.ledger.evaluate(event);
+  }
+
+  @Get('metrics')
+  metrics() {
+    return this.ledger.computeMetrics();
+  }
+
+  @Get('violations')
+  violations() {
+    return this.ledger.rankViolations();
+  }
+
+  @Get('stats')
+  stats() {
+    return this.ledger.getStorageStats();
+  }
+}

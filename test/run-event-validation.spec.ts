@@ -1,0 +1,71 @@
+import { LedgerValidationError, RunLedger } from '../lib';
+import { runEventInput } from './helpers/run-events';
+
+function rejectionOf(input: unknown, ledger = new RunLedger()): LedgerValidationError {
+  try {
+    ledger.logEvent(input);
+  } catch (err) {
+    expect(err).toBeInstanceOf(LedgerValidationError);
+    expect(ledger.eventCount).toBe(0);
+    return err as LedgerValidationError;
+  }
+  throw new Error('logEvent accepted an invalid event');
+}
+
+describe('logEvent validation', () => {
+  const cyclic: Record<string, unknown> = { taskId: 't', timestamp: 1 };
+  cyclic.self = cyclic;
+  const withProto = JSON.parse('{"taskId":"t","timestamp":1,"__proto__":{"polluted":true}}');
+
+  it.each([
+    ['a non-object', 'nope', 'event', /plain object/],
+    ['an array', [runEventInput()], 'event', /plain object/],
+    ['a missing taskId', { timestamp: 1 }, 'taskId', /non-empty string/],
+    ['a numeric taskId', { taskId: 7, timestamp: 1 }, 'taskId', /non-empty string \(got 7\)/],
+    ['an empty taskId', { taskId: '', timestamp: 1 }, 'taskId', /non-empty string/],
+    ['a missing timestamp', { taskId: 't' }, 'timestamp', /finite number/],
+    ['a NaN timestamp', { taskId: 't', timestamp: NaN }, 'timestamp', /finite number \(got NaN\)/],
+    ['an Infinity timestamp', { taskId: 't', timestamp: Infinity }, 'timestamp', /finite number/],
+    ['a string timestamp', { taskId: 't', timestamp: '2024-01-01' }, 'timestamp', /finite number/],
+    ['a BigInt', { taskId: 't', timestamp: 1, reworkLines: 10n }, 'reworkLines', /not JSON-serialisable \(got bigint\)/],
+    ['a cycle', cyclic, 'self', /circular/],
+    ['a function', { taskId: 't', timestamp: 1, callback: () => 1 }, 'callback', /got function/],
+    ['a symbol value', { taskId: 't', timestamp: 1, tag: Symbol('x') }, 'tag', /got symbol/],
+    ['a __proto__ key', withProto, '__proto__', /forbidden key/],
+    ['a lone surrogate', { taskId: 't', timestamp: 1, sessionId: 'a\uD800b' }, 'sessionId', /lone UTF-16 surrogate/],
+    ['a Date', { taskId: 't', timestamp: 1, when: new Date() }, 'when', /plain object \(got Date instance\)/],
+    ['a wrong list type', { taskId: 't', timestamp: 1, toolsUsed: 'npm test' }, 'toolsUsed', /array of strings/],
+    ['a wrong list item', { taskId: 't', timestamp: 1, filesTouched: ['a', 3] }, 'filesTouched[1]', /must be a string/],
+    ['a negative count', { taskId: 't', timestamp: 1, diffSummary: { linesAdded: -1, linesRemoved: 0, filesChanged: 0 } }, 'diffSummary.linesAdded', /non-negative/],
+    ['a bad test flag', { taskId: 't', timestamp: 1, testResults: { ran: 'yes' } }, 'testResults.ran', /boolean/],
+    ['a bad severity', { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 'huge', autoCorrected: false }] }, 'violations[0].severity', /one of critical/],
+    ['a bad intent', { taskId: 't', timestamp: 1, intent: 'party' }, 'intent', /one of bug-fix/],
+    ['a bad outcome', { taskId: 't', timestamp: 1, outcomeAccepted: 'yes' }, 'outcomeAccepted', /boolean or null/],
+    ['an undefined array item', { taskId: 't', timestamp: 1, toolsUsed: [undefined] }, 'toolsUsed[0]', /undefined/],
+  ])('rejects %s, naming the field', (_label, input, field, problem) => {
+    const error = rejectionOf(input);
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(problem);
+    expect(error.message).toContain(`"${field}"`);
+  });
+
+  it('rejects a string above the per-event size limit, naming the field', () => {
+    const ledger = new RunLedger({ maxEventBytes: 1000 });
+    const error = rejectionOf({ taskId: 't', timestamp: 1, guidanceHash: 'x'.repeat(1001) }, ledger);
+    expect(error.field).toBe('guidanceHash');
+    expect(error.message).toMatch(/above the per-event limit of 1000 bytes/);
+  });
+
+  it('drops undefined optional fields and keeps extra JSON fields', () => {
+    const stored = new RunLedger().logEvent({ taskId: 't', timestamp: 1, sessionId: undefined, extra: { nested: [1, 'two', null] } });
+    expect('sessionId' in stored).toBe(false);
+    expect(stored).toMatchObject({ extra: { nested: [1, 'two', null] } });
+  });
+
+  it('leaves earlier events untouched when one is rejected', () => {
+    const ledger = new RunLedger();
+    const ok = ledger.logEvent(runEventInput());
+    expect(() => ledger.logEvent({ taskId: 't', timestamp: NaN })).toThrow(LedgerValidationError);
+    expect(ledger.getEvents()).toEqual([ok]);
+  });
+});
