@@ -33,10 +33,7 @@ export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, Be
   ) {}
 
   onModuleInit(): void {
-    if (this.options.compaction === false) return;
-    if (!this.schedulerRegistry) {
-      throw new LedgerConfigError('compaction', 'scheduling needs ScheduleModule.forRoot() imported by your application module (or set compaction: false)');
-    }
+    if (this.options.compaction === false || !this.schedulerRegistry) return;
     if (this.schedulerRegistry.doesExist('cron', LEDGER_COMPACTION_JOB) || this.schedulerRegistry.doesExist('interval', LEDGER_COMPACTION_JOB)) {
       throw new LedgerConfigError('compaction', `a job named "${LEDGER_COMPACTION_JOB}" is already registered: import LedgerModule.forRoot once per application`);
     }

@@ -1,4 +1,6 @@
 import { Logger, Provider } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { LedgerConfigError } from './errors/ledger-config.error';
 import { EventStore } from './event-store';
 import { FileEventStore } from './file/file-event.store';
 import { LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
@@ -23,8 +25,15 @@ export function createStoreFromOptions(options: ResolvedLedgerOptions): EventSto
 export const ledgerProviders: Provider[] = [
   {
     provide: LEDGER_RESOLVED_OPTIONS,
-    useFactory: (options: LedgerModuleOptions) => resolveLedgerOptions(options),
-    inject: [MODULE_OPTIONS_TOKEN],
+    useFactory: (options: LedgerModuleOptions, schedulerRegistry?: SchedulerRegistry) => {
+      const resolved = resolveLedgerOptions(options);
+      // Checked here, before the store is opened, so a misconfigured app fails without taking the lock.
+      if (resolved.compaction !== false && !schedulerRegistry) {
+        throw new LedgerConfigError('compaction', 'scheduling needs ScheduleModule.forRoot() imported by your application module (or set compaction: false)');
+      }
+      return resolved;
+    },
+    inject: [MODULE_OPTIONS_TOKEN, { token: SchedulerRegistry, optional: true }],
   },
   {
     provide: EventStore,

@@ -9,7 +9,8 @@ async function bootstrap(): Promise<void> {
   configureApp(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
-  new Logger('Sample').log(`Ledger sample listening on http://localhost:${port} (POST /runs, GET /runs, /metrics, /violations, /stats)`);
+  const { port: actualPort } = app.getHttpServer().address() as { port: number };
+  new Logger('Sample').log(`Ledger sample listening on http://localhost:${actualPort} (POST /runs, GET /runs, /metrics, /violations, /stats)`);
 }
 
 void bootstrap();

@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../sample/src/app.module';
+import { configureApp } from '../sample/src/configure-app';
+import { CapturingLogger } from './helpers/capturing-logger';
+import { eventsOnDisk } from './helpers/ndjson';
+import { runEventInput, violation } from './helpers/run-events';
+import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+
+async function json(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const response = await fetch(base + path, { headers: { 'content-type': 'application/json' }, ...init });
+  return { status: response.status, body: await response.json() };
+}
+
+describe('sample app over HTTP', () => {
+  let app: INestApplication;
+  let base: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = makeTempDir();
+    process.env.LEDGER_STORAGE_PATH = dir;
+    app = await NestFactory.create(AppModule, { logger: new CapturingLogger() });
+    configureApp(app);
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    delete process.env.LEDGER_STORAGE_PATH;
+    removeTempDirs();
+  });
+
+  it('POST /runs stores the event durably and returns it', async () => {
+    const { status, body } = await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'http-1', timestamp: 1000 })) });
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ taskId: 'http-1', timestamp: 1000, eventId: expect.any(String) });
+    expect(eventsOnDisk(dir).map((e) => e.eventId)).toContain(body.eventId);
+  });
+
+  it('POST /runs answers 400 with the field for an invalid event, and stores nothing', async () => {
+    const before = eventsOnDisk(dir).length;
+    const { status, body } = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 'x', timestamp: 'yesterday' }) });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ field: 'timestamp', message: expect.stringContaining('"timestamp" must be a finite number') });
+    const nested = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 'x', timestamp: 1, violations: [{ ruleId: 1 }] }) });
+    expect(nested.status).toBe(400);
+    expect(nested.body.field).toBe('violations[0].ruleId');
+    expect(eventsOnDisk(dir)).toHaveLength(before);
+  });
+
+  it('GET /runs filters by task and inclusive time range; bad bounds are 400', async () => {
+    for (const ts of [2000, 3000, 4000]) {
+      await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'range', timestamp: ts })) });
+    }
+    const { body } = await json(base, '/runs?taskId=range&from=3000&to=4000');
+    expect(body.map((e: { timestamp: number }) => e.timestamp)).toEqual([3000, 4000]);
+    expect((await json(base, '/runs?from=soon')).status).toBe(400);
+  });
+
+  it('GET /runs/:eventId/evaluation runs every evaluator; unknown ids are 404', async () => {
+    const { body: event } = await json(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify(runEventInput({ taskId: 'eval', testResults: { ran: true, passed: 3, failed: 1, skipped: 0 } })),
+    });
+    const { status, body } = await json(base, `/runs/${event.eventId}/evaluation`);
+    expect(status).toBe(200);
+    expect(body.map((r: { name: string }) => r.name)).toEqual(['tests-pass', 'forbidden-command-scan', 'forbidden-dependency-scan', 'violation-rate', 'diff-quality']);
+    expect(body[0]).toMatchObject({ passed: false, score: 0.75 });
+    expect((await json(base, '/runs/nope/evaluation')).status).toBe(404);
+  });
+
+  it('GET /metrics, /violations and /stats report over the stored history', async () => {
+    await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'v', violations: [violation('no-any')], reworkLines: 12 })) });
+    const metrics = await json(base, '/metrics');
+    expect(metrics.body.taskCount).toBe(eventsOnDisk(dir).length);
+    const violations = await json(base, '/violations');
+    expect(violations.body[0]).toEqual({ ruleId: 'no-any', frequency: 1, cost: 12, score: 12 });
+    const stats = await json(base, '/stats');
+    expect(stats.body).toMatchObject({ driver: 'ndjson', eventCount: eventsOnDisk(dir).length, lastWriteOk: true });
+  });
+});
+
+describe('built sample app as a process', () => {
+  afterAll(removeTempDirs);
+
+  it('serves, and on SIGTERM runs the shutdown hooks: flushes, releases the lock and exits', async () => {
+    const dir = makeTempDir();
+    const child = spawn(process.execPath, [join(__dirname, '..', 'sample', 'dist', 'main.js')], {
+      env: { ...process.env, LEDGER_STORAGE_PATH: dir, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`sample did not start:\n${output}`)), 20_000);
+      const poll = setInterval(() => {
+        const match = /listening on http:\/\/localhost:(\d+)/.exec(output);
+        if (match) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      }, 50);
+    });
+    expect(port).toBeGreaterThan(0);
+    const posted = await json(`http://127.0.0.1:${port}`, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'proc' })) });
+    expect(posted.status).toBe(201);
+    const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.kill('SIGTERM');
+    // Nest re-raises the signal after its shutdown hooks have run.
+    expect(await exit).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(output).not.toMatch(/ERROR/);
+    expect(eventsOnDisk(dir).map((e) => e.eventId)).toEqual([posted.body.eventId]);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+  });
+});
