@@ -51,8 +51,13 @@ describe('LedgerModule', () => {
       .setLogger(logger)
       .compile();
     const app = moduleRef.createNestApplication({ logger });
+    try {
+      await app.init();
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      throw err;
+    }
     apps.push(app);
-    await app.init();
     return app;
   }
 
@@ -220,7 +225,6 @@ describe('LedgerModule', () => {
     const dir = makeTempDir();
     const first = await boot(LedgerModule.forRoot({ storagePath: dir }));
     await expect(boot(LedgerModule.forRoot({ storagePath: dir }))).rejects.toBeInstanceOf(LedgerLockedError);
-    apps.pop();
     const ledger = first.get(PersistentLedger);
     ledger.logEvent(runEventInput());
     await ledger.flush();
@@ -240,7 +244,6 @@ describe('LedgerModule', () => {
   ])('fails at startup on invalid options %j, naming %s', async (options, option) => {
     const attempt = boot(LedgerModule.forRoot({ storagePath: makeTempDir(), ...(options as LedgerModuleOptions) }));
     const error = await attempt.catch((e) => e);
-    apps.pop();
     expect(error).toBeInstanceOf(LedgerConfigError);
     expect(error.option).toBe(option);
     expect(error.message).toContain(`"${option}"`);
@@ -248,7 +251,6 @@ describe('LedgerModule', () => {
 
   it('explains that ScheduleModule.forRoot() is needed when compaction is scheduled', async () => {
     const error = await boot(LedgerModule.forRoot({ storagePath: makeTempDir() }), { schedule: false }).catch((e) => e);
-    apps.pop();
     expect(error).toBeInstanceOf(LedgerConfigError);
     expect(error.message).toMatch(/ScheduleModule\.forRoot\(\)/);
   });
