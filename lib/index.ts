@@ -7,6 +7,7 @@ export * from './interfaces/ledger-module-options.interface';
 export * from './errors/ledger-validation.error';
 export * from './errors/ledger-locked.error';
 export * from './errors/ledger-config.error';
+export * from './errors/ledger-closed.error';
 export * from './evaluators/tests-pass.evaluator';
 export * from './evaluators/forbidden-command-scan.evaluator';
 export * from './evaluators/forbidden-dependency-scan.evaluator';

@@ -1,8 +1,9 @@
 import { constants as fsConstants } from 'node:fs';
-import { FileHandle, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger, LoggerService } from '@nestjs/common';
 import { EventQuery, EventStore } from '../event-store';
+import { LedgerClosedError } from '../errors/ledger-closed.error';
 import { GroupCommitQueue } from '../group-commit.queue';
 import { RunEvent } from '../interfaces/run-event.interface';
 import { StorageStats } from '../interfaces/storage-stats.interface';
@@ -60,6 +61,7 @@ export class FileEventStore extends EventStore {
   private index = new StoreIndex();
   private indexTimer: NodeJS.Timeout | null = null;
   private opening: Promise<void> | null = null;
+  private closed = false;
   private indexWrites: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FileEventStoreOptions) {
@@ -80,6 +82,7 @@ export class FileEventStore extends EventStore {
   }
 
   enqueue(events: RunEvent[]): void {
+    if (this.closed) throw new LedgerClosedError(this.options.storagePath);
     const lines = events.map((event) => ({ event, line: serializeRunEvent(event, this.maxEventBytes) }));
     this.queue.push(lines);
   }
@@ -193,6 +196,7 @@ export class FileEventStore extends EventStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     let failure: unknown = null;
     try {
       await this.queue.flush();
@@ -206,6 +210,7 @@ export class FileEventStore extends EventStore {
   }
 
   async destroy(): Promise<void> {
+    this.closed = true;
     this.queue.close();
     await this.releaseLock();
     for (const path of [this.eventsPath, this.indexPath, this.lockPath]) await rm(path, { force: true });
@@ -225,6 +230,7 @@ export class FileEventStore extends EventStore {
     await this.acquireLock();
     try {
       await this.openLog();
+      await this.removeLeftoverTempFiles();
       await this.repairTornTail();
       await this.loadIndex();
     } catch (err) {
@@ -242,6 +248,17 @@ export class FileEventStore extends EventStore {
     this.log = log;
     this.logInode = info.ino;
     this.logSize = info.size;
+  }
+
+  /** Temp files of a rewrite that a crash interrupted; the rewrite never took effect, so they are garbage. */
+  private async removeLeftoverTempFiles(): Promise<void> {
+    const names = await readdir(this.options.storagePath);
+    for (const name of names) {
+      if (name.startsWith('events.ndjson.tmp-') || name.startsWith('index.json.tmp-')) {
+        await rm(join(this.options.storagePath, name), { force: true });
+        this.logger.warn(`Removed ${name}, left by an interrupted rewrite`);
+      }
+    }
   }
 
   private async closeLog(): Promise<void> {
@@ -308,8 +325,10 @@ export class FileEventStore extends EventStore {
       this.index = index;
     } else if (sameLog && typeof saved!.logSizeBytes === 'number' && saved!.logSizeBytes < this.logSize) {
       this.index = index;
+      const before = index.eventCount;
       await this.indexLines(saved!.logSizeBytes);
       await this.writeIndex();
+      this.logger.log(`Indexed ${this.index.eventCount - before} event(s) appended after ${this.indexPath} was last written`);
     } else {
       this.index = new StoreIndex();
       await this.indexLines(0);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FileHandle, open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
+import { FileHandle, link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LoggerService } from '@nestjs/common';
 import { LedgerLockedError } from '../errors/ledger-locked.error';
@@ -28,8 +28,8 @@ function processIsAlive(pid: number): boolean {
 }
 
 /**
- * An exclusive lock file. Created with O_EXCL (two processes can never both
- * create it), records the holder's pid and host, and is refreshed (its mtime
+ * An exclusive lock file. Created atomically with its content (write a temp
+ * file, then link it as the lock: two processes can never both create it), records the holder's pid and host, and is refreshed (its mtime
  * touched through the open handle) every `staleMs / 3` while held. Another
  * process takes it over only when the holder's process is gone (same host) or
  * the lock has not been refreshed for `staleMs`.
@@ -52,20 +52,34 @@ export class FileLock {
   async acquire(): Promise<void> {
     if (this.handle) return;
     for (let attempt = 0; attempt < 10; attempt++) {
-      try {
-        const handle = await open(this.lockPath, 'wx');
-        const record: LockRecord = { holder: randomUUID(), pid: process.pid, hostname: hostname(), timestamp: Date.now() };
-        await handle.writeFile(JSON.stringify(record));
-        await handle.sync();
-        this.handle = handle;
+      if (await this.tryCreate()) {
         this.startRefreshing();
         return;
-      } catch (err) {
-        if (!isErrno(err, 'EEXIST')) throw err;
       }
       await this.removeIfStale();
     }
     throw new LedgerLockedError(this.lockPath, null, null);
+  }
+
+  /**
+   * Creates the lock file with its content in one atomic step: the record is
+   * written to a private temp file, which is then hard-linked as the lock
+   * (link fails with EEXIST if a lock exists), so nobody ever sees an empty lock.
+   */
+  private async tryCreate(): Promise<boolean> {
+    const record: LockRecord = { holder: randomUUID(), pid: process.pid, hostname: hostname(), timestamp: Date.now() };
+    const tempPath = `${this.lockPath}.${record.holder}`;
+    await writeFile(tempPath, JSON.stringify(record), { flush: true });
+    try {
+      await link(tempPath, this.lockPath);
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false;
+      throw err;
+    } finally {
+      await unlink(tempPath).catch(() => undefined);
+    }
+    this.handle = await open(this.lockPath, 'r+');
+    return true;
   }
 
   /** Removes the lock if this instance holds it (and the file is still its own). */
@@ -148,7 +162,7 @@ export class FileLock {
     try {
       record = JSON.parse(content) as LockRecord;
     } catch {
-      // Being written by its creator, or torn: only age can make it stale.
+      // Unreadable (damaged, or from another tool): only age can make it stale.
     }
     const sameHost = record.hostname === undefined || record.hostname === hostname();
     const holderGone = sameHost && typeof record.pid === 'number' && record.pid !== process.pid && !processIsAlive(record.pid);
