@@ -5,6 +5,8 @@ import { RISK_CLASSES, RunEvent, TASK_INTENTS } from './interfaces/run-event.int
 export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024;
 
 const MAX_DEPTH = 64;
+/** The path reported for a problem with the event object itself. */
+const ROOT = 'event';
 
 type JsonObject = Record<string, unknown>;
 
@@ -65,7 +67,7 @@ function cloneJson(value: unknown, path: string, depth: number, ancestors: Set<o
     }
     const out: JsonObject = {};
     for (const key of Object.keys(value)) {
-      const childPath = path === '' ? key : `${path}.${key}`;
+      const childPath = path === ROOT ? key : `${path}.${key}`;
       if (key === '__proto__') throw new LedgerValidationError(childPath, 'is a forbidden key');
       const child = (value as JsonObject)[key];
       if (child === undefined) continue;
@@ -153,7 +155,7 @@ export function sanitizeRunEvent(input: unknown, maxEventBytes = DEFAULT_MAX_EVE
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new LedgerValidationError('event', `must be a plain object (got ${describe(input)})`);
   }
-  const event = cloneJson(input, '', 0, new Set(), maxEventBytes) as JsonObject;
+  const event = cloneJson(input, ROOT, 0, new Set(), maxEventBytes) as JsonObject;
 
   if (typeof event.taskId !== 'string' || event.taskId.length === 0) {
     throw new LedgerValidationError('taskId', `must be a non-empty string (got ${describe(event.taskId)})`);
