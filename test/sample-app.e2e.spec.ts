@@ -13,7 +13,7 @@ import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 
 async function json(base: string, path: string, init?: RequestInit): Promise<{ status: number; body: any }> {
   const response = await fetch(base + path, { headers: { 'content-type': 'application/json' }, ...init });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as any };
 }
 
 describe('sample app over HTTP', () => {

@@ -8,7 +8,8 @@ import { GroupCommitQueue } from '../group-commit.queue';
 import { RunEvent } from '../interfaces/run-event.interface';
 import { StorageStats } from '../interfaces/storage-stats.interface';
 import { planRetention, retentionFilter } from '../retention-plan';
-import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent, serializeRunEvent } from '../run-event.validator';
+import { serializeRunEvent } from '../run-event.serializer';
+import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from '../run-event.validator';
 import { DEFAULT_LOCK_STALE_MS, FileLock } from './file-lock';
 import { readNdjsonLines } from './ndjson-line.reader';
 import { INDEX_VERSION, StoreIndex, StoreIndexFile, isBlankLine, parseStoredLine } from './store-index';
@@ -91,24 +92,33 @@ export class FileEventStore extends EventStore {
     return this.queue.flush();
   }
 
+  /**
+   * Streams events in append order. With `from`/`to` on an open store, only the
+   * blocks of the log whose time span meets the range are read and parsed (see
+   * the sparse time index in `index.json`); with `taskId`, lines that do not
+   * contain the id as a JSON string are not parsed.
+   */
   async *readBatches(query: EventQuery = {}): AsyncIterable<RunEvent[]> {
     const end = this.log ? this.logSize : await this.sizeOnDisk();
     const from = query.from ?? -Infinity;
     const to = query.to ?? Infinity;
+    const ranges: [number, number][] =
+      this.log && (query.from !== undefined || query.to !== undefined) ? this.index.rangesFor(from, to, end) : [[0, end]];
     const taskNeedle = query.taskId === undefined ? null : JSON.stringify(query.taskId);
-    const lineLimit = this.maxEventBytes * 2;
-    for await (const lines of readNdjsonLines(this.eventsPath, 0, end, lineLimit)) {
-      const batch: RunEvent[] = [];
-      for (const line of lines) {
-        if (isBlankLine(line)) continue;
-        // A line that does not contain the task id as a JSON string cannot belong to the task: skip the parse.
-        if (taskNeedle !== null && !line.includes(taskNeedle)) continue;
-        const event = parseStoredLine(line);
-        if (!event || event.timestamp < from || event.timestamp > to) continue;
-        if (query.taskId !== undefined && event.taskId !== query.taskId) continue;
-        batch.push(event);
+    for (const [rangeStart, rangeEnd] of ranges) {
+      for await (const { lines } of readNdjsonLines(this.eventsPath, rangeStart, rangeEnd, this.maxEventBytes * 2)) {
+        const batch: RunEvent[] = [];
+        for (const line of lines) {
+          if (isBlankLine(line)) continue;
+          // A line without the task id as a JSON string cannot belong to the task: skip the parse.
+          if (taskNeedle !== null && !line.includes(taskNeedle)) continue;
+          const event = parseStoredLine(line);
+          if (!event || event.timestamp < from || event.timestamp > to) continue;
+          if (query.taskId !== undefined && event.taskId !== query.taskId) continue;
+          batch.push(event);
+        }
+        if (batch.length > 0) yield batch;
       }
-      if (batch.length > 0) yield batch;
     }
   }
 
@@ -120,7 +130,7 @@ export class FileEventStore extends EventStore {
       await this.replaceLog(async (write) => {
         for (let i = 0; i < events.length; i++) {
           const event = sanitizeRunEvent(events[i], this.maxEventBytes);
-          await write(serializeRunEvent(event, this.maxEventBytes));
+          await write(serializeRunEvent(event, this.maxEventBytes), event.timestamp);
           index.addEvent(event);
         }
       }, index);
@@ -140,7 +150,7 @@ export class FileEventStore extends EventStore {
       let lineNo = 0;
       const quarantine: string[] = [];
       await this.replaceLog(async (write) => {
-        for await (const lines of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
+        for await (const { lines } of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
           for (const line of lines) {
             if (isBlankLine(line)) continue;
             const ts = timestamps[lineNo];
@@ -150,7 +160,7 @@ export class FileEventStore extends EventStore {
               corrupt++;
               quarantine.push(line);
             } else if (keep(ts)) {
-              await write(line);
+              await write(line, ts);
               index.add(ts, task);
             }
           }
@@ -343,13 +353,21 @@ export class FileEventStore extends EventStore {
   }
 
   private async indexLines(start: number): Promise<void> {
-    for await (const lines of readNdjsonLines(this.eventsPath, start, this.logSize, this.maxEventBytes * 2)) {
-      for (const line of lines) {
+    for await (const chunk of readNdjsonLines(this.eventsPath, start, this.logSize, this.maxEventBytes * 2)) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const line of chunk.lines) {
         if (isBlankLine(line)) continue;
         const event = parseStoredLine(line);
-        if (event) this.index.addEvent(event);
-        else this.index.corruptLines++;
+        if (!event) {
+          this.index.corruptLines++;
+          continue;
+        }
+        this.index.addEvent(event);
+        if (event.timestamp < min) min = event.timestamp;
+        if (event.timestamp > max) max = event.timestamp;
       }
+      this.index.noteSpan(chunk.start, chunk.end, min, max);
     }
   }
 
@@ -360,7 +378,7 @@ export class FileEventStore extends EventStore {
     const taskNames: string[] = [''];
     const codes = new Map<string, number>();
     let n = 0;
-    for await (const lines of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
+    for await (const { lines } of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
       for (const line of lines) {
         if (isBlankLine(line)) continue;
         if (n === timestamps.length) {
@@ -394,25 +412,32 @@ export class FileEventStore extends EventStore {
    * and renamed over `events.ndjson`; the directory is synced; the new index is
    * written. A crash at any point leaves the complete old or the complete new log.
    */
-  private async replaceLog(fill: (write: (line: string) => Promise<void>) => Promise<void>, index: StoreIndex): Promise<void> {
+  private async replaceLog(fill: (write: (line: string, timestamp: number) => Promise<void>) => Promise<void>, index: StoreIndex): Promise<void> {
     const tempPath = `${this.eventsPath}.tmp-${process.pid}-${Date.now()}`;
     const temp = await open(tempPath, 'w', 0o644);
     let size = 0;
     let chunk: string[] = [];
     let chunkLength = 0;
+    let min = Infinity;
+    let max = -Infinity;
     const writeChunk = async () => {
       if (chunk.length === 0) return;
       const buffer = Buffer.from(chunk.join('\n') + '\n', 'utf8');
       chunk = [];
       chunkLength = 0;
       await temp.write(buffer, 0, buffer.length, size);
+      index.noteSpan(size, size + buffer.length, min, max);
       size += buffer.length;
+      min = Infinity;
+      max = -Infinity;
     };
     try {
-      await fill(async (line) => {
+      await fill(async (line, timestamp) => {
         chunk.push(line);
         chunkLength += line.length + 1;
-        if (chunkLength >= WRITE_CHUNK_BYTES / 4) await writeChunk();
+        if (timestamp < min) min = timestamp;
+        if (timestamp > max) max = timestamp;
+        if (chunkLength >= WRITE_CHUNK_BYTES / 8) await writeChunk();
       });
       await writeChunk();
       await temp.sync();
@@ -471,8 +496,15 @@ export class FileEventStore extends EventStore {
       await log.truncate(this.logSize).catch(() => undefined);
       throw err;
     }
+    let min = Infinity;
+    let max = -Infinity;
+    for (const { event } of batch) {
+      this.index.addEvent(event);
+      if (event.timestamp < min) min = event.timestamp;
+      if (event.timestamp > max) max = event.timestamp;
+    }
+    this.index.noteSpan(this.logSize, position, min, max);
     this.logSize = position;
-    for (const { event } of batch) this.index.addEvent(event);
     this.scheduleIndexWrite();
   }
 

@@ -8,13 +8,22 @@ const CHUNK_BYTES = 1024 * 1024;
  */
 export const OVERLONG_LINE = '\u0000overlong line';
 
+/** A run of complete lines and the byte range of the file they came from. */
+export interface LineChunk {
+  lines: string[];
+  /** Offset of the first line's first byte. */
+  start: number;
+  /** Offset just past the last line's newline. */
+  end: number;
+}
+
 /**
  * Reads complete lines of `path` between byte offsets `start` and `end` (a line
  * boundary), chunk by chunk; memory stays within one chunk plus the longest line
- * (capped at `maxLineBytes`). Yields arrays of lines without their newline.
+ * (capped at `maxLineBytes`). Yields the lines without their newline.
  * Bytes after the last newline before `end` are not yielded.
  */
-export async function* readNdjsonLines(path: string, start: number, end: number, maxLineBytes: number): AsyncGenerator<string[]> {
+export async function* readNdjsonLines(path: string, start: number, end: number, maxLineBytes: number): AsyncGenerator<LineChunk> {
   if (end <= start) return;
   const file = await open(path, 'r');
   try {
@@ -22,6 +31,7 @@ export async function* readNdjsonLines(path: string, start: number, end: number,
     let filled = 0;
     let position = start;
     let overlong = false;
+    let chunkStart = start;
     while (position < end) {
       if (filled === buffer.length) {
         if (buffer.length < maxLineBytes + 1) {
@@ -47,7 +57,9 @@ export async function* readNdjsonLines(path: string, start: number, end: number,
         lines[0] = OVERLONG_LINE;
         overlong = false;
       }
-      yield lines;
+      const chunkEnd = position - (dataEnd - lastNewline - 1);
+      yield { lines, start: chunkStart, end: chunkEnd };
+      chunkStart = chunkEnd;
       buffer.copy(buffer, 0, lastNewline + 1, dataEnd);
       filled = dataEnd - lastNewline - 1;
     }

@@ -29,7 +29,7 @@ async function startSample(storagePath: string, logger: CapturingLogger) {
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as any };
   };
   return { app, call, ledger: app.get(PersistentLedger) };
 }

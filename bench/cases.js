@@ -1,0 +1,164 @@
+'use strict';
+/**
+ * One benchmark case per process (so peak RSS and JIT state are its own).
+ * Usage: node bench/cases.js <case> <json params>; prints one JSON result line.
+ */
+const fs = require('node:fs');
+const { join } = require('node:path');
+const { randomUUID } = require('node:crypto');
+const { createPersistentLedger, FileEventStore } = require('../dist');
+const { benchEvent } = require('./event-fixture');
+
+const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
+const seconds = (start) => Number(process.hrtime.bigint() - start) / 1e9;
+const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
+const rssMiB = () => process.memoryUsage().rss / 1024 / 1024;
+
+function fdatasync(fd) {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Plain Node: JSON.stringify each event, write batches of 1000 lines through one write stream (optionally fdatasync each batch). */
+async function writeReference({ dir, events, sync }) {
+  fs.mkdirSync(dir, { recursive: true });
+  const stream = fs.createWriteStream(join(dir, 'reference.ndjson'));
+  await new Promise((resolve) => stream.once('open', resolve));
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i += 1000) {
+    const lines = [];
+    for (let j = i; j < i + 1000 && j < events; j++) lines.push(JSON.stringify({ eventId: randomUUID(), ...benchEvent(j) }));
+    const flushed = new Promise((resolve) => stream.write(lines.join('\n') + '\n', resolve));
+    await flushed;
+    if (sync) await fdatasync(stream.fd);
+  }
+  const elapsed = seconds(start);
+  await new Promise((resolve) => stream.end(resolve));
+  return { eventsPerSecond: events / elapsed };
+}
+
+/** logEvent in a loop, flush() every 1000 events (each flush fdatasyncs). */
+async function ledgerDurable({ dir, events }) {
+  const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: events, highWaterMark: 0, logger: quiet });
+  await ledger.init();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i++) {
+    ledger.logEvent(benchEvent(i));
+    if (i % 1000 === 999) await ledger.flush();
+  }
+  await ledger.flush();
+  const elapsed = seconds(start);
+  await ledger.destroy();
+  return { eventsPerSecond: events / elapsed };
+}
+
+/** `callers` concurrent loops, each logging one event and awaiting its own flush. */
+async function ledgerConcurrent({ dir, events, callers }) {
+  const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: events, highWaterMark: 0, logger: quiet });
+  await ledger.init();
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (next < events) {
+        ledger.logEvent(benchEvent(next++));
+        await ledger.flush();
+      }
+    }),
+  );
+  const elapsed = seconds(start);
+  await ledger.destroy();
+  return { eventsPerSecond: events / elapsed };
+}
+
+/** Writes a store of `events` lines directly, then lets the store index it once (a cleanly closed store). */
+async function makeStore({ dir, events }) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const fd = fs.openSync(join(dir, 'events.ndjson'), 'w');
+  for (let i = 0; i < events; i += 10_000) {
+    const lines = [];
+    for (let j = i; j < i + 10_000 && j < events; j++) lines.push(JSON.stringify({ eventId: randomUUID(), ...benchEvent(j) }));
+    fs.writeSync(fd, lines.join('\n') + '\n');
+  }
+  fs.closeSync(fd);
+  const store = new FileEventStore({ storagePath: dir, logger: quiet });
+  await store.open();
+  await store.close();
+  return { bytes: fs.statSync(join(dir, 'events.ndjson')).size };
+}
+
+/** Reference for load: JSON.parse of every line, the lines already in memory. */
+async function parseReference({ dir }) {
+  const lines = [];
+  const fd = fs.openSync(join(dir, 'events.ndjson'), 'r');
+  const buffer = Buffer.alloc(8 * 1024 * 1024);
+  let rest = '';
+  for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+    const parts = (rest + buffer.toString('utf8', 0, n)).split('\n');
+    rest = parts.pop();
+    for (const part of parts) lines.push(part);
+  }
+  fs.closeSync(fd);
+  const start = process.hrtime.bigint();
+  const parsed = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) parsed[i] = JSON.parse(lines[i]);
+  return { seconds: seconds(start), events: parsed.length };
+}
+
+/** PersistentLedger.init() of an existing store: open, verify the index, load every event into memory. */
+async function ledgerLoad({ dir }) {
+  const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet });
+  const start = process.hrtime.bigint();
+  await ledger.init();
+  const elapsed = seconds(start);
+  const result = { seconds: elapsed, events: ledger.eventCount, peakRssMiB: peakRssMiB() };
+  await ledger.destroy();
+  return result;
+}
+
+/** EventStore.compact(keep) of a copy of the store; memory is measured above the opened store's baseline. */
+async function storeCompact({ dir, keep }) {
+  const work = `${dir}-compact`;
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.cpSync(dir, work, { recursive: true });
+  const store = new FileEventStore({ storagePath: work, logger: quiet });
+  await store.open();
+  const baseline = rssMiB();
+  const start = process.hrtime.bigint();
+  const evicted = await store.compact(keep);
+  const elapsed = seconds(start);
+  const result = { seconds: elapsed, evicted, peakRssAboveBaselineMiB: peakRssMiB() - baseline, peakRssMiB: peakRssMiB() };
+  await store.close();
+  fs.rmSync(work, { recursive: true, force: true });
+  return result;
+}
+
+/** readRange over `fraction` of the time span in the middle, versus a full scan. */
+async function storeRange({ dir, fraction }) {
+  const store = new FileEventStore({ storagePath: dir, logger: quiet });
+  await store.open();
+  const { oldestEvent, newestEvent } = await store.getStats();
+  const span = newestEvent - oldestEvent;
+  const from = oldestEvent + span * (0.5 - fraction / 2);
+  const to = oldestEvent + span * (0.5 + fraction / 2);
+  let start = process.hrtime.bigint();
+  const range = await store.readRange(from, to);
+  const rangeSeconds = seconds(start);
+  start = process.hrtime.bigint();
+  let all = 0;
+  for await (const batch of store.readBatches()) all += batch.length;
+  const fullSeconds = seconds(start);
+  await store.close();
+  return { seconds: rangeSeconds, events: range.length, fullScanSeconds: fullSeconds, fullScanEvents: all, peakRssMiB: peakRssMiB() };
+}
+
+const cases = { writeReference, ledgerDurable, ledgerConcurrent, makeStore, parseReference, ledgerLoad, storeCompact, storeRange };
+
+(async () => {
+  const [name, params] = process.argv.slice(2);
+  const result = await cases[name](JSON.parse(params));
+  process.stdout.write(JSON.stringify(result) + '\n');
+})().catch((err) => {
+  process.stderr.write(String(err && err.stack ? err.stack : err) + '\n');
+  process.exit(1);
+});
