@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LedgerValidationError } from './errors/ledger-validation.error';
 import { RISK_CLASSES, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './interfaces/run-event.interface';
 
@@ -119,7 +120,7 @@ class EventSanitizer {
 
   constructor(private readonly maxStringLength: number) {}
 
-  run(input: unknown): RunEvent {
+  run(input: unknown, freshId: boolean): RunEvent {
     const e = this.plainObject(input, null);
     this.ancestors.push(e);
     const taskId = e.taskId;
@@ -131,7 +132,8 @@ class EventSanitizer {
       throw new LedgerValidationError('timestamp', this.jsonProblem(e.timestamp) ?? `must be a finite number of epoch milliseconds (got ${describe(e.timestamp)})`);
     }
     const event: RunEvent = {
-      eventId: e.eventId === undefined ? (undefined as unknown as string) : this.requiredString(e.eventId, 'eventId'),
+      // Set here rather than afterwards: objects built with all their fields at once serialise faster.
+      eventId: freshId || e.eventId === undefined ? randomUUID() : this.requiredString(e.eventId, 'eventId'),
       taskId,
       guidanceHash: e.guidanceHash === undefined ? '' : this.requiredString(e.guidanceHash, 'guidanceHash'),
       retrievedRuleIds: this.stringList(e.retrievedRuleIds, 'retrievedRuleIds') ?? [],
@@ -301,10 +303,11 @@ class EventSanitizer {
  * Validates an event given to the ledger and returns a deep copy with every
  * standard field present (missing ones get the `createEvent` defaults).
  * `taskId` (a non-empty string) and `timestamp` (a finite number) are required.
+ * The copy keeps the input's `eventId`, or gets a new UUID when it has none or
+ * when `freshId` is set.
  *
  * @throws LedgerValidationError naming the first offending field.
  */
-export function sanitizeRunEvent(input: unknown, maxEventBytes = DEFAULT_MAX_EVENT_BYTES): RunEvent {
-  // eventId stays undefined (not deleted, which would slow the object down) when the input has none; callers assign one.
-  return new EventSanitizer(maxEventBytes).run(input);
+export function sanitizeRunEvent(input: unknown, maxEventBytes = DEFAULT_MAX_EVENT_BYTES, freshId = false): RunEvent {
+  return new EventSanitizer(maxEventBytes).run(input, freshId);
 }

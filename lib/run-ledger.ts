@@ -54,8 +54,7 @@ export class RunLedger {
    * @throws LedgerValidationError when the event is not storable; nothing changes then.
    */
   logEvent(event: unknown): RunEvent {
-    const stored = sanitizeRunEvent(event, this.maxEventBytes);
-    stored.eventId = randomUUID();
+    const stored = sanitizeRunEvent(event, this.maxEventBytes, true);
     this.append([stored]);
     return stored;
   }
@@ -88,7 +87,6 @@ export class RunLedger {
    */
   finalizeEvent(event: RunEvent): RunEvent {
     const stored = sanitizeRunEvent({ ...event, durationMs: Date.now() - event.timestamp }, this.maxEventBytes);
-    stored.eventId ??= randomUUID();
     this.append([stored]);
     event.durationMs = stored.durationMs;
     return stored;
@@ -144,9 +142,7 @@ export class RunLedger {
     if (!Array.isArray(events)) throw new LedgerValidationError('events', 'must be an array of run events');
     const accepted = events.map((event, i) => {
       try {
-        const stored = sanitizeRunEvent(event, this.maxEventBytes);
-        stored.eventId ??= randomUUID();
-        return stored;
+        return sanitizeRunEvent(event, this.maxEventBytes);
       } catch (err) {
         if (err instanceof LedgerValidationError) throw new LedgerValidationError(`[${i}].${err.field}`, err.problem);
         throw err;

@@ -477,18 +477,20 @@ export class FileEventStore extends EventStore {
     try {
       let start = 0;
       while (start < batch.length) {
-        let end = start;
+        const lines: string[] = [];
         let length = 0;
-        while (end < batch.length && (end === start || length < WRITE_CHUNK_BYTES)) length += batch[end++].line.length + 1;
-        let text = batch[start].line;
-        for (let i = start + 1; i < end; i++) text += '\n' + batch[i].line;
-        const buffer = Buffer.from(text + '\n', 'utf8');
+        while (start < batch.length && (lines.length === 0 || length < WRITE_CHUNK_BYTES)) {
+          const line = batch[start++].line;
+          lines.push(line);
+          length += line.length + 1;
+        }
+        lines.push('');
+        const buffer = Buffer.from(lines.join('\n'), 'utf8');
         for (let written = 0; written < buffer.length; ) {
           const { bytesWritten } = await log.write(buffer, written, buffer.length - written, position);
           written += bytesWritten;
           position += bytesWritten;
         }
-        start = end;
       }
       await log.datasync();
     } catch (err) {
