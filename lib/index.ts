@@ -23,5 +23,7 @@ export type { FileEventStoreOptions } from './file/file-event.store';
 export { PersistentLedger, createPersistentLedger, DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH, DEFAULT_COMPACT_INTERVAL_MS } from './persistent-ledger';
 export { DEFAULT_MAX_EVENT_BYTES } from './run-event.validator';
 export { DEFAULT_LOCK_STALE_MS } from './file/file-lock';
+export { PostgresEventStore } from './postgres/postgres-event.store';
+export type { PostgresEventStoreOptions } from './postgres/postgres-event.store';
 export { LedgerModule } from './ledger.module';
 export { LEDGER_COMPACTION_JOB, DEFAULT_COMPACTION_CRON } from './ledger.constants';

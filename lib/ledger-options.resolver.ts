@@ -1,7 +1,9 @@
 import { validateCronExpression } from 'cron';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { DEFAULT_COMPACTION_CRON } from './ledger.constants';
-import { LedgerCompactionOption, LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
+import { LedgerCompactionOption, LedgerModuleOptions, LedgerStorageOption } from './interfaces/ledger-module-options.interface';
+import { loadPg } from './postgres/load-pg';
+import { sqlIdentifier } from './postgres/sql-identifier';
 import { DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH } from './persistent-ledger';
 import { DEFAULT_MAX_EVENT_BYTES } from './run-event.validator';
 import { DEFAULT_LOCK_STALE_MS } from './file/file-lock';
@@ -12,6 +14,7 @@ export interface ResolvedLedgerOptions extends LedgerModuleOptions {
   maxEvents: number;
   enableWAL: boolean;
   compaction: LedgerCompactionOption;
+  storage: LedgerStorageOption;
   highWaterMark: number;
   lockStaleMs: number;
   maxEventBytes: number;
@@ -40,6 +43,24 @@ function resolveCompaction(value: unknown): LedgerCompactionOption {
     return { intervalMs: positiveInteger('compaction.intervalMs', (value as { intervalMs: unknown }).intervalMs, 0) };
   }
   throw new LedgerConfigError('compaction', "must be { cron: '...' }, { intervalMs: n } or false");
+}
+
+function resolveStorage(value: unknown): LedgerStorageOption {
+  if (value === undefined) return { type: 'ndjson' };
+  const storage = value as LedgerStorageOption;
+  if (!storage || typeof storage !== 'object' || (storage.type !== 'ndjson' && storage.type !== 'postgres')) {
+    throw new LedgerConfigError('storage', "must be { type: 'ndjson' } or { type: 'postgres', connectionString | pool }");
+  }
+  if (storage.type === 'postgres') {
+    if (!storage.pool && (typeof storage.connectionString !== 'string' || storage.connectionString.length === 0)) {
+      throw new LedgerConfigError('storage.connectionString', 'is required for the PostgreSQL storage (or give storage.pool)');
+    }
+    if (storage.schema !== undefined) sqlIdentifier('storage.schema', storage.schema);
+    if (storage.table !== undefined) sqlIdentifier('storage.table', storage.table);
+    if (storage.compactionLeaseMs !== undefined) positiveInteger('storage.compactionLeaseMs', storage.compactionLeaseMs, 0);
+    if (!storage.pool) loadPg();
+  }
+  return storage;
 }
 
 /**
@@ -75,6 +96,7 @@ export function resolveLedgerOptions(options: LedgerModuleOptions = {}): Resolve
     highWaterMark,
     enableWAL: options.enableWAL ?? true,
     compaction: resolveCompaction(options.compaction),
+    storage: resolveStorage(options.storage),
     lockStaleMs: positiveInteger('lockStaleMs', options.lockStaleMs, DEFAULT_LOCK_STALE_MS),
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
   };

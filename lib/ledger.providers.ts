@@ -8,10 +8,23 @@ import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
 import { LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
 import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.resolver';
 import { PersistentLedger } from './persistent-ledger';
+import { PostgresEventStore } from './postgres/postgres-event.store';
 
 /** Creates the store the options describe. */
 export function createStoreFromOptions(options: ResolvedLedgerOptions): EventStore {
   if (options.store) return options.store;
+  if (options.storage.type === 'postgres') {
+    const { type: _type, compactionLeaseMs, ...connection } = options.storage;
+    const compaction = options.compaction;
+    const intervalLease = compaction && 'intervalMs' in compaction ? Math.floor(compaction.intervalMs / 2) : Infinity;
+    return new PostgresEventStore({
+      ...connection,
+      autoFlush: options.enableWAL,
+      maxEventBytes: options.maxEventBytes,
+      compactionLeaseMs: compactionLeaseMs ?? Math.min(30_000, intervalLease),
+      logger: new Logger('LedgerStore'),
+    });
+  }
   return new FileEventStore({
     storagePath: options.storagePath,
     autoFlush: options.enableWAL,

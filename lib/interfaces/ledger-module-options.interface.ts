@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { EventStore } from '../event-store';
 import { RunLedgerOptions } from '../run-ledger';
 
@@ -15,6 +16,23 @@ export type LedgerCompactionOption =
     }
   | false;
 
+/** Where the ledger keeps its events. */
+export type LedgerStorageOption =
+  | { type: 'ndjson' }
+  | {
+      type: 'postgres';
+      /** `postgres://user:password@host:port/database` (or give `pool`). */
+      connectionString?: string;
+      /** An existing `pg.Pool`; the ledger does not end it. */
+      pool?: Pool;
+      /** Schema of the ledger's tables. @default 'public' */
+      schema?: string;
+      /** Events table name (at most 48 characters). @default 'ledger_events' */
+      table?: string;
+      /** Compaction ticks of all replicas within this window run once. @default 30000, or half of `compaction.intervalMs` when shorter */
+      compactionLeaseMs?: number;
+    };
+
 /** Options of `LedgerModule.forRoot` / the factory of `forRootAsync`. */
 export interface LedgerModuleOptions extends RunLedgerOptions {
   /** Directory of the NDJSON store. @default '.ledger' */
@@ -29,7 +47,9 @@ export interface LedgerModuleOptions extends RunLedgerOptions {
   highWaterMark?: number;
   /** A store lock not refreshed for this long is taken over. @default 30000 */
   lockStaleMs?: number;
-  /** Use this store instead of the NDJSON store at `storagePath`. */
+  /** `{ type: 'postgres', connectionString }` for apps that run as several replicas. @default { type: 'ndjson' } at `storagePath` */
+  storage?: LedgerStorageOption;
+  /** Use this store instead of the one `storage` describes. */
   store?: EventStore;
 }
 

@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import { Logger, LoggerService } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { LedgerClosedError } from '../errors/ledger-closed.error';
+import { EventQuery, EventStore } from '../event-store';
+import { GroupCommitQueue } from '../group-commit.queue';
+import { RunEvent } from '../interfaces/run-event.interface';
+import { StorageStats } from '../interfaces/storage-stats.interface';
+import { serializeRunEvent } from '../run-event.serializer';
+import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from '../run-event.validator';
+import { LedgerConfigError } from '../errors/ledger-config.error';
+import { loadPg } from './load-pg';
+import { sqlIdentifier } from './sql-identifier';
+
+/** Options of a {@link PostgresEventStore}. Give `connectionString` or an existing `pool`. */
+export interface PostgresEventStoreOptions {
+  /** `postgres://user:password@host:port/database`; the store then owns (and ends) its pool. */
+  connectionString?: string;
+  /** An existing `pg.Pool` to use; the store does not end it. */
+  pool?: Pool;
+  /** Schema of the ledger's tables (created if missing). @default 'public' */
+  schema?: string;
+  /** Name of the events table; the store also creates `<table>_leases` and `<table>_schema`. @default 'ledger_events' */
+  table?: string;
+  /** Write queued events in the background as soon as they are logged. @default true */
+  autoFlush?: boolean;
+  /** Largest serialised event accepted, in bytes. @default 4 MiB */
+  maxEventBytes?: number;
+  /** Compaction calls from all replicas within this window count as one tick: only the first runs. @default 30000 */
+  compactionLeaseMs?: number;
+  /** Where warnings and write errors go. @default new Logger('LedgerStore') */
+  logger?: LoggerService;
+}
+
+interface QueuedRow {
+  event: RunEvent;
+  line: string;
+}
+
+/** Rows per INSERT statement; a batch is several statements in one transaction. */
+const INSERT_CHUNK = 5_000;
+/** Rows per page when streaming reads. */
+const READ_PAGE = 5_000;
+/** Current schema version; MIGRATIONS[i] takes a store from version i to i + 1. */
+const MIGRATIONS: ((names: TableNames) => string[])[] = [
+  (n) => [
+    `CREATE TABLE IF NOT EXISTS ${n.events} (
+       position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       event_id text NOT NULL UNIQUE,
+       task_id text NOT NULL,
+       ts double precision NOT NULL,
+       event json NOT NULL,
+       stored_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX IF NOT EXISTS ${n.tsIndex} ON ${n.events} (ts)`,
+    `CREATE INDEX IF NOT EXISTS ${n.taskIndex} ON ${n.events} (task_id, position)`,
+    `CREATE TABLE IF NOT EXISTS ${n.leases} (name text PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`,
+  ],
+];
+
+interface TableNames {
+  schema: string;
+  events: string;
+  leases: string;
+  versions: string;
+  tsIndex: string;
+  taskIndex: string;
+  /** Unquoted `schema.table`, for regclass and lock keys. */
+  qualified: string;
+}
+
+/**
+ * The PostgreSQL store: the same contract as the NDJSON store, on a table
+ * every replica reaches. Each event gets a global position (an identity
+ * column: increasing, with gaps where a transaction rolled back). A batch of
+ * appends is one transaction of multi-row INSERTs; `flush()` resolves once it
+ * committed. Inserts are idempotent on `event_id`, so a batch retried after a
+ * lost acknowledgement is stored once.
+ */
+export class PostgresEventStore extends EventStore {
+  private readonly names: TableNames;
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly logger: LoggerService;
+  private readonly maxEventBytes: number;
+  private readonly leaseMs: number;
+  private readonly holder = randomUUID();
+  private readonly queue: GroupCommitQueue<QueuedRow>;
+  private opening: Promise<void> | null = null;
+  private opened = false;
+  private closed = false;
+
+  constructor(options: PostgresEventStoreOptions) {
+    super();
+    const schemaName = options.schema ?? 'public';
+    const tableName = options.table ?? 'ledger_events';
+    const schema = sqlIdentifier('storage.schema', schemaName);
+    sqlIdentifier('storage.table', tableName);
+    if (tableName.length > 48) throw new LedgerConfigError('storage.table', 'must be at most 48 characters (index names are derived from it)');
+    const name = (suffix: string) => `${schema}."${tableName}${suffix}"`;
+    this.names = {
+      schema,
+      events: name(''),
+      leases: name('_leases'),
+      versions: name('_schema'),
+      tsIndex: `"${tableName}_ts_idx"`,
+      taskIndex: `"${tableName}_task_idx"`,
+      qualified: `${schema}."${tableName}"`,
+    };
+    this.logger = options.logger ?? new Logger('LedgerStore');
+    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.leaseMs = options.compactionLeaseMs ?? 30_000;
+    if (options.pool) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+    } else if (options.connectionString) {
+      const { Pool: PgPool } = loadPg();
+      this.pool = new PgPool({ connectionString: options.connectionString, connectionTimeoutMillis: 10_000, max: 4 });
+      this.ownsPool = true;
+    } else {
+      throw new LedgerConfigError('storage', 'the PostgreSQL storage needs a connectionString or a pool');
+    }
+    // An idle client whose server went away emits 'error'; unhandled it would crash the app.
+    this.pool.on('error', (err) => this.logger.warn(`PostgreSQL connection lost: ${err.message}`));
+    this.queue = new GroupCommitQueue((batch) => this.insertBatch(batch), this.logger, options.autoFlush ?? true);
+  }
+
+  /** Connects and creates or migrates the schema (idempotent; safe when several replicas start at once). */
+  open(): Promise<void> {
+    if (this.opened) return Promise.resolve();
+    this.opening ??= this.migrate()
+      .then(() => {
+        this.opened = true;
+      })
+      .finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  enqueue(events: RunEvent[]): void {
+    if (this.closed) throw new LedgerClosedError(this.names.qualified);
+    this.queue.push(events.map((event) => ({ event, line: serializeRunEvent(event, this.maxEventBytes) })));
+  }
+
+  flush(): Promise<void> {
+    return this.queue.flush();
+  }
+
+  async *readBatches(query: EventQuery = {}): AsyncIterable<RunEvent[]> {
+    await this.open();
+    const conditions = ['position > $1'];
+    const params: unknown[] = [0];
+    if (query.from !== undefined) conditions.push(`ts >= $${params.push(query.from)}`);
+    if (query.to !== undefined) conditions.push(`ts <= $${params.push(query.to)}`);
+    if (query.taskId !== undefined) conditions.push(`task_id = $${params.push(query.taskId)}`);
+    const sql = `SELECT position, event FROM ${this.names.events} WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ${READ_PAGE}`;
+    for (;;) {
+      const { rows } = await this.pool.query<{ position: string; event: RunEvent }>(sql, params);
+      if (rows.length === 0) return;
+      params[0] = rows[rows.length - 1].position;
+      yield rows.map((row) => row.event);
+      if (rows.length < READ_PAGE) return;
+    }
+  }
+
+  writeAll(events: readonly RunEvent[]): Promise<void> {
+    return this.queue.exclusive(async () => {
+      await this.open();
+      const replacedQueued = this.queue.size;
+      const rows = events.map((e) => {
+        const event = sanitizeRunEvent(e, this.maxEventBytes);
+        return { event, line: serializeRunEvent(event, this.maxEventBytes) };
+      });
+      await this.transaction(async (client) => {
+        await client.query(`DELETE FROM ${this.names.events}`);
+        await this.insertRows(client, rows);
+      });
+      this.queue.supersede(replacedQueued);
+    }, false);
+  }
+
+  /**
+   * Keeps the newest `maxEvents` by timestamp (later position first among
+   * equal timestamps). With several replicas, only the first caller within
+   * `compactionLeaseMs` runs it (a lease row claimed by one statement, which
+   * works through transaction-pooling proxies); the others return 0.
+   */
+  compact(maxEvents: number): Promise<number> {
+    return this.queue.exclusive(async () => {
+      await this.open();
+      if (!(await this.claimCompactionLease())) return 0;
+      const result = await this.pool.query(
+        `DELETE FROM ${this.names.events} WHERE position IN (SELECT position FROM ${this.names.events} ORDER BY ts DESC, position DESC OFFSET $1)`,
+        [maxEvents],
+      );
+      return result.rowCount ?? 0;
+    });
+  }
+
+  withWriterPaused<R>(fn: () => Promise<R>): Promise<R> {
+    return this.queue.exclusive(fn);
+  }
+
+  async getStats(): Promise<StorageStats> {
+    await this.open();
+    const { rows } = await this.pool.query<{ count: string; oldest: number | null; newest: number | null; bytes: string }>(
+      `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes FROM ${this.names.events}`,
+      [this.names.qualified],
+    );
+    return {
+      eventCount: Number(rows[0].count),
+      storageSizeBytes: Number(rows[0].bytes),
+      oldestEvent: rows[0].oldest,
+      newestEvent: rows[0].newest,
+      driver: 'postgres',
+      pendingEvents: this.queue.size,
+      lastWriteOk: this.queue.lastError === null,
+      lastWriteError: this.queue.lastError?.message ?? null,
+      corruptLines: 0,
+    };
+  }
+
+  /** Replicas share the table: there is nothing to lock. */
+  async acquireLock(): Promise<void> {}
+
+  async releaseLock(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    try {
+      await this.queue.flush();
+    } catch (err) {
+      this.logger.error(`Closing the ledger store with ${this.queue.size} event(s) that could not be written: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      this.queue.close();
+      if (this.ownsPool) await this.pool.end().catch(() => undefined);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    this.closed = true;
+    this.queue.close();
+    try {
+      await this.pool.query(`DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}`);
+    } finally {
+      if (this.ownsPool) await this.pool.end().catch(() => undefined);
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      // Transaction-scoped: replicas starting together migrate one after another, and it works through poolers.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`nestjs-ledger:${this.names.qualified}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${this.names.versions} (version integer NOT NULL)`);
+      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${this.names.versions}`);
+      const current = rows[0].version ?? 0;
+      if (current > MIGRATIONS.length) {
+        throw new LedgerConfigError('storage', `the table ${this.names.qualified} has schema version ${current}, newer than this release supports (${MIGRATIONS.length}); upgrade nestjs-ledger`);
+      }
+      for (let version = current; version < MIGRATIONS.length; version++) {
+        for (const statement of MIGRATIONS[version](this.names)) await client.query(statement);
+        await client.query(`INSERT INTO ${this.names.versions} (version) VALUES ($1)`, [version + 1]);
+        this.logger.log(`Migrated ${this.names.qualified} to ledger schema version ${version + 1}`);
+      }
+    });
+  }
+
+  private async insertBatch(batch: QueuedRow[]): Promise<void> {
+    await this.open();
+    await this.transaction((client) => this.insertRows(client, batch));
+  }
+
+  private async insertRows(client: PoolClient, rows: QueuedRow[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+      const chunk = rows.slice(start, start + INSERT_CHUNK);
+      await client.query(
+        `INSERT INTO ${this.names.events} (event_id, task_id, ts, event)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::json[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        [chunk.map((r) => r.event.eventId), chunk.map((r) => r.event.taskId), chunk.map((r) => r.event.timestamp), chunk.map((r) => r.line)],
+      );
+    }
+  }
+
+  private async claimCompactionLease(): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO ${this.names.leases} (name, holder, acquired_at) VALUES ('compaction', $1, clock_timestamp())
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = EXCLUDED.acquired_at
+       WHERE ${this.names.leases}.acquired_at < clock_timestamp() - make_interval(secs => $2::double precision / 1000)
+       RETURNING holder`,
+      [this.holder, this.leaseMs],
+    );
+    if (rows.length === 0) this.logger.log('Compaction skipped on this replica: another replica ran it for this tick');
+    return rows.length > 0;
+  }
+
+  private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { EventStore, LedgerClosedError, LedgerValidationError, RunEvent } from '../../lib';
+
+/** Makes stores for the contract suite. `location` names one storage; the same location opens the same data. */
+export interface StoreFactory {
+  newLocation(): string;
+  create(location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }): EventStore;
+  driver: string;
+}
+
+function event(i: number, timestamp: number, taskId = `task-${i % 3}`): RunEvent {
+  return {
+    eventId: `ev-${i}-${Math.random().toString(36).slice(2)}`,
+    taskId,
+    guidanceHash: 'g',
+    retrievedRuleIds: [],
+    toolsUsed: [],
+    filesTouched: [],
+    diffSummary: { linesAdded: i, linesRemoved: 0, filesChanged: 1 },
+    testResults: { ran: true, passed: 1, failed: 0, skipped: 0 },
+    violations: [],
+    outcomeAccepted: null,
+    reworkLines: 0,
+    intent: 'general',
+    timestamp,
+    durationMs: 0,
+  };
+}
+
+async function collect(iterable: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
+  const out: RunEvent[] = [];
+  for await (const e of iterable) out.push(e);
+  return out;
+}
+
+/** The EventStore contract: the same tests, unchanged, for every store. */
+export function describeEventStoreContract(name: string, factory: () => StoreFactory): void {
+  describe(`EventStore contract: ${name}`, () => {
+    const open: EventStore[] = [];
+    let stores: StoreFactory;
+    const make = (location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }) => {
+      const store = stores.create(location, options);
+      open.push(store);
+      return store;
+    };
+
+    beforeAll(() => {
+      stores = factory();
+    });
+
+    afterEach(async () => {
+      for (const store of open.splice(0)) await store.close().catch(() => undefined);
+    });
+
+    it('appends and reads back in append order; ranges are inclusive; streams filter by task and time', async () => {
+      const store = make(stores.newLocation());
+      const events = [30, 10, 20, 40, 20].map((ts, i) => event(i, ts));
+      for (const e of events) await store.append(e);
+      expect(await store.readAll()).toEqual(events);
+      expect((await store.readRange(20, 30)).map((e) => e.eventId)).toEqual([events[0], events[2], events[4]].map((e) => e.eventId));
+      expect(await collect(store.stream({ taskId: 'task-1' }))).toEqual([events[1], events[4]]);
+      expect(await collect(store.stream({ taskId: 'task-1', to: 15 }))).toEqual([events[1]]);
+    });
+
+    it('enqueue is synchronous and flush() makes everything queued before it durable, in order', async () => {
+      const location = stores.newLocation();
+      const store = make(location, { autoFlush: false });
+      await store.open();
+      const events = Array.from({ length: 250 }, (_, i) => event(i, i));
+      store.enqueue(events.slice(0, 100));
+      store.enqueue(events.slice(100));
+      expect((await store.getStats()).pendingEvents).toBe(250);
+      await store.flush();
+      expect((await store.getStats()).pendingEvents).toBe(0);
+      expect((await make(location).readAll()).map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    });
+
+    it('refuses an event above the size limit synchronously and queues nothing of that call', async () => {
+      const store = make(stores.newLocation(), { maxEventBytes: 1_000 });
+      const big = { ...event(1, 1), guidanceHash: 'x'.repeat(1_000) };
+      expect(() => store.enqueue([event(0, 0), big])).toThrow(LedgerValidationError);
+      await store.flush();
+      expect(await store.readAll()).toEqual([]);
+    });
+
+    it('writeAll replaces everything, including events queued before it', async () => {
+      const store = make(stores.newLocation(), { autoFlush: false });
+      await store.append(event(0, 0));
+      store.enqueue([event(1, 1)]);
+      const replacement = [event(2, 2), event(3, 3)];
+      await store.writeAll(replacement);
+      await store.flush();
+      expect(await store.readAll()).toEqual(replacement);
+    });
+
+    it('compact keeps the newest maxEvents (later-appended among ties) and returns the evicted count', async () => {
+      const store = make(stores.newLocation());
+      const events = [50, 10, 40, 20, 40, 30, 40].map((ts, i) => event(i, ts));
+      store.enqueue(events);
+      expect(await store.compact(3)).toBe(4);
+      expect((await store.readAll()).map((e) => e.eventId)).toEqual([events[0], events[4], events[6]].map((e) => e.eventId));
+      expect(await store.compact(3)).toBe(0);
+    });
+
+    it('getStats reports count, span, driver and writer health', async () => {
+      const store = make(stores.newLocation());
+      expect(await store.getStats()).toMatchObject({ eventCount: 0, oldestEvent: null, newestEvent: null, driver: stores.driver, lastWriteOk: true, lastWriteError: null });
+      await store.append(event(0, 700));
+      await store.append(event(1, 300));
+      const stats = await store.getStats();
+      expect(stats).toMatchObject({ eventCount: 2, oldestEvent: 300, newestEvent: 700, pendingEvents: 0 });
+      expect(stats.storageSizeBytes).toBeGreaterThan(0);
+    });
+
+    it('withWriterPaused holds writes queued meanwhile until it returns', async () => {
+      const store = make(stores.newLocation());
+      await store.append(event(0, 0));
+      const seen = await store.withWriterPaused(async () => {
+        store.enqueue([event(1, 1)]);
+        await new Promise((r) => setTimeout(r, 50));
+        return (await store.readAll()).length;
+      });
+      expect(seen).toBe(1);
+      await store.flush();
+      expect(await store.readAll()).toHaveLength(2);
+    });
+
+    it('after close, enqueue throws LedgerClosedError; the data is there for the next store', async () => {
+      const location = stores.newLocation();
+      const store = make(location);
+      await store.append(event(0, 0));
+      await store.close();
+      expect(() => store.enqueue([event(1, 1)])).toThrow(LedgerClosedError);
+      expect(await make(location).readAll()).toHaveLength(1);
+    });
+
+    it('destroy deletes the data', async () => {
+      const location = stores.newLocation();
+      const store = make(location);
+      await store.append(event(0, 0));
+      await store.destroy();
+      expect(await make(location).readAll()).toEqual([]);
+    });
+  });
+}
