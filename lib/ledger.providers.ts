@@ -1,5 +1,7 @@
 import { Logger, Provider } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronTime } from 'cron';
+import { LedgerCompactionOption } from './interfaces/ledger-module-options.interface';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { EventStore } from './event-store';
 import { FileEventStore } from './file/file-event.store';
@@ -10,18 +12,27 @@ import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.re
 import { PersistentLedger } from './persistent-ledger';
 import { PostgresEventStore } from './postgres/postgres-event.store';
 
+/**
+ * Compaction calls of all replicas within the lease count as one tick, so the
+ * lease must be shorter than the time between ticks: half of it, at most 30 s.
+ */
+export function defaultCompactionLeaseMs(compaction: LedgerCompactionOption): number {
+  if (compaction === false) return 30_000;
+  if ('intervalMs' in compaction) return Math.min(30_000, Math.floor(compaction.intervalMs / 2));
+  const [first, second] = new CronTime(compaction.cron, compaction.timeZone).sendAt(2);
+  return Math.min(30_000, Math.floor((second.toMillis() - first.toMillis()) / 2));
+}
+
 /** Creates the store the options describe. */
 export function createStoreFromOptions(options: ResolvedLedgerOptions): EventStore {
   if (options.store) return options.store;
   if (options.storage.type === 'postgres') {
     const { type: _type, compactionLeaseMs, ...connection } = options.storage;
-    const compaction = options.compaction;
-    const intervalLease = compaction && 'intervalMs' in compaction ? Math.floor(compaction.intervalMs / 2) : Infinity;
     return new PostgresEventStore({
       ...connection,
       autoFlush: options.enableWAL,
       maxEventBytes: options.maxEventBytes,
-      compactionLeaseMs: compactionLeaseMs ?? Math.min(30_000, intervalLease),
+      compactionLeaseMs: compactionLeaseMs ?? defaultCompactionLeaseMs(options.compaction),
       logger: new Logger('LedgerStore'),
     });
   }

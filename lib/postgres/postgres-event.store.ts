@@ -191,6 +191,7 @@ export class PostgresEventStore extends EventStore {
         `DELETE FROM ${this.names.events} WHERE position IN (SELECT position FROM ${this.names.events} ORDER BY ts DESC, position DESC OFFSET $1)`,
         [maxEvents],
       );
+      this.logger.log(`Compaction ran on this replica (it holds the lease for this tick): evicted ${result.rowCount ?? 0} event(s)`);
       return result.rowCount ?? 0;
     });
   }
@@ -297,6 +298,9 @@ export class PostgresEventStore extends EventStore {
   private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client whose connection dies emits 'error'; without a listener that would crash the process.
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -306,6 +310,7 @@ export class PostgresEventStore extends EventStore {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

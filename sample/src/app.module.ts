@@ -5,8 +5,9 @@ import { RunsController } from './runs.controller';
 
 /**
  * The sample application. Storage and schedule come from the environment:
- * LEDGER_STORAGE_PATH (default `sample/.ledger`), LEDGER_COMPACTION_CRON
- * (default hourly), LEDGER_MAX_EVENTS (default 10000).
+ * LEDGER_STORAGE_PATH (default `sample/.ledger`), or LEDGER_DATABASE_URL to use
+ * PostgreSQL instead (for several replicas); LEDGER_COMPACTION_CRON (default
+ * hourly); LEDGER_MAX_EVENTS (default 10000).
  */
 @Module({
   imports: [
@@ -14,6 +15,7 @@ import { RunsController } from './runs.controller';
     LedgerModule.forRootAsync({
       useFactory: () => ({
         storagePath: process.env.LEDGER_STORAGE_PATH ?? 'sample/.ledger',
+        storage: process.env.LEDGER_DATABASE_URL ? { type: 'postgres', connectionString: process.env.LEDGER_DATABASE_URL } : { type: 'ndjson' },
         maxEvents: process.env.LEDGER_MAX_EVENTS ? Number(process.env.LEDGER_MAX_EVENTS) : undefined,
         compaction: { cron: process.env.LEDGER_COMPACTION_CRON ?? '0 * * * *' },
       }),

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post, Query, ServiceUnavailableException } from '@nestjs/common';
-import { EvaluatorResult, PersistentLedger, RunEvent } from 'nestjs-ledger';
+import { EvaluatorResult, EventStore, PersistentLedger, RunEvent } from 'nestjs-ledger';
 
 function optionalNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -10,7 +10,10 @@ function optionalNumber(name: string, value: string | undefined): number | undef
 
 @Controller()
 export class RunsController {
-  constructor(private readonly ledger: PersistentLedger) {}
+  constructor(
+    private readonly ledger: PersistentLedger,
+    private readonly store: EventStore,
+  ) {}
 
   /** Logs a run event and answers once it is on disk. */
   @Post('runs')
@@ -24,12 +27,13 @@ export class RunsController {
     return event;
   }
 
+  /** Reads from the store, so that with several replicas on PostgreSQL every replica answers with every event. */
   @Get('runs')
-  listRuns(@Query('taskId') taskId?: string, @Query('from') from?: string, @Query('to') to?: string): RunEvent[] {
-    const start = optionalNumber('from', from) ?? -Infinity;
-    const end = optionalNumber('to', to) ?? Infinity;
-    const events = taskId ? this.ledger.getEventsByTask(taskId) : this.ledger.getEvents();
-    return events.filter((e) => e.timestamp >= start && e.timestamp <= end);
+  async listRuns(@Query('taskId') taskId?: string, @Query('from') from?: string, @Query('to') to?: string): Promise<RunEvent[]> {
+    const query = { taskId: taskId || undefined, from: optionalNumber('from', from), to: optionalNumber('to', to) };
+    const events: RunEvent[] = [];
+    for await (const event of this.store.stream(query)) events.push(event);
+    return events;
   }
 
   @Get('runs/:eventId/evaluation')

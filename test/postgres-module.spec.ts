@@ -1,0 +1,70 @@
+import { Test } from '@nestjs/testing';
+import { Pool } from 'pg';
+import { EventStore, LedgerConfigError, LedgerModule, PersistentLedger, PostgresEventStore } from '../lib';
+import { defaultCompactionLeaseMs } from '../lib/ledger.providers';
+import { CapturingLogger } from './helpers/capturing-logger';
+import { TestPostgres, startTestPostgres, uniqueSchema } from './helpers/postgres';
+import { runEventInput } from './helpers/run-events';
+import { removeTempDirs } from './helpers/temp-dir';
+
+async function boot(options: Parameters<typeof LedgerModule.forRootAsync>[0]) {
+  const moduleRef = await Test.createTestingModule({ imports: [LedgerModule.forRootAsync(options)] })
+    .setLogger(new CapturingLogger())
+    .compile();
+  return moduleRef.createNestApplication({ logger: new CapturingLogger() }).init();
+}
+
+describe('LedgerModule on PostgreSQL', () => {
+  let postgres: TestPostgres;
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+  }, 90_000);
+  afterAll(async () => {
+    await postgres?.shutdown();
+    removeTempDirs();
+  });
+
+  it('forRootAsync with storage: postgres persists through the same API and loads on the next start', async () => {
+    const schema = uniqueSchema('module');
+    const options = { useFactory: () => ({ storage: { type: 'postgres' as const, connectionString: postgres.connectionString, schema }, compaction: false as const }) };
+    const app = await boot(options);
+    expect(app.get(EventStore)).toBeInstanceOf(PostgresEventStore);
+    const ledger = app.get(PersistentLedger);
+    const logged = ledger.logEvent(runEventInput({ taskId: 'pg-module' }));
+    await ledger.flush();
+    expect(await ledger.getStorageStats()).toMatchObject({ driver: 'postgres', eventCount: 1, lastWriteOk: true, pendingEvents: 0 });
+    await app.close();
+
+    const again = await boot(options);
+    expect(again.get(PersistentLedger).getEvents()).toEqual([logged]);
+    await again.close();
+  });
+
+  it('uses an existing pg.Pool without ending it', async () => {
+    const pool = new Pool({ connectionString: postgres.connectionString });
+    const app = await boot({ useFactory: () => ({ storage: { type: 'postgres' as const, pool, schema: uniqueSchema('pool') }, compaction: false as const }) });
+    app.get(PersistentLedger).logEvent(runEventInput());
+    await app.close();
+    const { rows } = await pool.query('SELECT 1 AS one');
+    expect(rows).toEqual([{ one: 1 }]);
+    await pool.end();
+  });
+
+  it.each([
+    [{ type: 'postgres' }, 'storage.connectionString'],
+    [{ type: 'postgres', connectionString: 'postgres://x', schema: 'bad-name; DROP TABLE x' }, 'storage.schema'],
+    [{ type: 'postgres', connectionString: 'postgres://x', table: '1starts_with_digit' }, 'storage.table'],
+    [{ type: 'mysql' }, 'storage'],
+  ])('refuses storage %j at startup, naming %s', async (storage, option) => {
+    const error = await boot({ useFactory: () => ({ storage: storage as never, compaction: false as const }) }).catch((e) => e);
+    expect(error).toBeInstanceOf(LedgerConfigError);
+    expect(error.option).toBe(option);
+  });
+
+  it('derives the compaction lease from the schedule: half the time between ticks, at most 30 s', () => {
+    expect(defaultCompactionLeaseMs({ cron: '*/2 * * * * *' })).toBe(1_000);
+    expect(defaultCompactionLeaseMs({ cron: '0 * * * *' })).toBe(30_000);
+    expect(defaultCompactionLeaseMs({ intervalMs: 10_000 })).toBe(5_000);
+    expect(defaultCompactionLeaseMs(false)).toBe(30_000);
+  });
+});
