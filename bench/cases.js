@@ -152,7 +152,54 @@ async function storeRange({ dir, fraction }) {
   return { seconds: rangeSeconds, events: range.length, fullScanSeconds: fullSeconds, fullScanEvents: all, peakRssMiB: peakRssMiB() };
 }
 
-const cases = { writeReference, ledgerDurable, ledgerConcurrent, makeStore, parseReference, ledgerLoad, storeCompact, storeRange };
+function pgStore(connectionString, schema) {
+  const { PostgresEventStore } = require('../dist');
+  return new PostgresEventStore({ connectionString, schema, logger: quiet });
+}
+
+/** PostgreSQL: logEvent in a loop, flush() (one committed transaction) every 1000 events. */
+async function pgDurable({ connectionString, schema, events }) {
+  const store = pgStore(connectionString, schema);
+  const ledger = createPersistentLedger({ store, compactIntervalMs: 0, maxEvents: events, highWaterMark: 0, logger: quiet });
+  await ledger.init();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i++) {
+    ledger.logEvent(benchEvent(i));
+    if (i % 1000 === 999) await ledger.flush();
+  }
+  await ledger.flush();
+  const elapsed = seconds(start);
+  await store.destroy();
+  return { eventsPerSecond: events / elapsed };
+}
+
+/** PostgreSQL: a table of `events` events, written in batches. */
+async function pgMake({ connectionString, schema, events }) {
+  const store = pgStore(connectionString, schema);
+  await store.open();
+  for (let i = 0; i < events; i += 10_000) {
+    const batch = [];
+    for (let j = i; j < i + 10_000 && j < events; j++) batch.push({ eventId: randomUUID(), ...benchEvent(j) });
+    store.enqueue(batch);
+    await store.flush();
+  }
+  await store.close();
+  return { events };
+}
+
+/** PostgreSQL: PersistentLedger.init() of the table made by pgMake. */
+async function pgLoad({ connectionString, schema }) {
+  const store = pgStore(connectionString, schema);
+  const ledger = createPersistentLedger({ store, compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet });
+  const start = process.hrtime.bigint();
+  await ledger.init();
+  const elapsed = seconds(start);
+  const result = { seconds: elapsed, events: ledger.eventCount, peakRssMiB: peakRssMiB() };
+  await ledger.destroy();
+  return result;
+}
+
+const cases = { writeReference, ledgerDurable, ledgerConcurrent, makeStore, parseReference, ledgerLoad, storeCompact, storeRange, pgDurable, pgMake, pgLoad };
 
 (async () => {
   const [name, params] = process.argv.slice(2);

@@ -15,8 +15,8 @@ const quick = process.argv.includes('--quick');
 const withPostgres = !process.argv.includes('--no-postgres');
 const root = path.resolve(process.env.BENCH_DIR || path.join(__dirname, '..', '.bench-data'));
 const sizes = quick
-  ? { runs: 3, write: 50_000, concurrent: 4_000, load: 100_000, keep: 10_000, big: 0 }
-  : { runs: 5, write: 200_000, concurrent: 20_000, load: 1_000_000, keep: 100_000, big: 5_000_000 };
+  ? { runs: 3, write: 50_000, concurrent: 4_000, load: 100_000, keep: 10_000, big: 0, pgWrite: 20_000, pgLoad: 20_000 }
+  : { runs: 5, write: 200_000, concurrent: 20_000, load: 1_000_000, keep: 100_000, big: 5_000_000, pgWrite: 100_000, pgLoad: 100_000 };
 
 function runCase(name, params) {
   const out = execFileSync(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, 'cases.js'), name, JSON.stringify(params)], {
@@ -60,7 +60,7 @@ function row(label, unit, values, referenceLabel, referenceValues, higherIsBette
   return m;
 }
 
-function main() {
+async function main() {
   fs.mkdirSync(root, { recursive: true });
   const at = (name) => path.join(root, name);
   const { runs } = sizes;
@@ -126,7 +126,7 @@ function main() {
     fs.rmSync(bigDir, { recursive: true, force: true });
   }
 
-  if (withPostgres && fs.existsSync(path.join(__dirname, 'postgres-cases.js'))) require('./postgres-cases').run({ sizes, runs, row, at });
+  if (withPostgres) await require('./postgres-cases').run({ sizes, runs, row, at, ndjsonDurable: durable });
 
   const cpu = os.cpus()[0];
   console.log(`\nEnvironment: ${cpu ? cpu.model : 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`);
@@ -136,4 +136,7 @@ function main() {
   for (const r of rows) console.log(`| ${r.label} | ${r.value} | ${r.range} | ${r.reference} | ${r.ratio} | ${r.target} |`);
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

