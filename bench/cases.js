@@ -36,9 +36,13 @@ async function writeReference({ dir, events, sync }) {
   return { eventsPerSecond: events / elapsed };
 }
 
-/** logEvent in a loop, flush() every 1000 events (each flush fdatasyncs). */
-async function ledgerDurable({ dir, events }) {
-  const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: events, highWaterMark: 0, logger: quiet });
+/** A ledger that neither compacts nor evicts during a case. */
+function benchLedger(config) {
+  return createPersistentLedger({ compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet, ...config });
+}
+
+/** logEvent in a loop, flush() every 1000 events; returns events/s. */
+async function durableLoop(ledger, events) {
   await ledger.init();
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i++) {
@@ -46,14 +50,29 @@ async function ledgerDurable({ dir, events }) {
     if (i % 1000 === 999) await ledger.flush();
   }
   await ledger.flush();
-  const elapsed = seconds(start);
+  return { eventsPerSecond: events / seconds(start) };
+}
+
+/** Times init() (open, load every event into memory); reports peak RSS. */
+async function timedInit(ledger) {
+  const start = process.hrtime.bigint();
+  await ledger.init();
+  const result = { seconds: seconds(start), events: ledger.eventCount, peakRssMiB: peakRssMiB() };
   await ledger.destroy();
-  return { eventsPerSecond: events / elapsed };
+  return result;
+}
+
+/** NDJSON: logEvent in a loop, flush() every 1000 events (each flush fdatasyncs). */
+async function ledgerDurable({ dir, events }) {
+  const ledger = benchLedger({ storagePath: dir });
+  const result = await durableLoop(ledger, events);
+  await ledger.destroy();
+  return result;
 }
 
 /** `callers` concurrent loops, each logging one event and awaiting its own flush. */
 async function ledgerConcurrent({ dir, events, callers }) {
-  const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: events, highWaterMark: 0, logger: quiet });
+  const ledger = benchLedger({ storagePath: dir });
   await ledger.init();
   let next = 0;
   const start = process.hrtime.bigint();
@@ -107,13 +126,7 @@ async function parseReference({ dir }) {
 
 /** PersistentLedger.init() of an existing store: open, verify the index, load every event into memory. */
 async function ledgerLoad({ dir }) {
-  const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet });
-  const start = process.hrtime.bigint();
-  await ledger.init();
-  const elapsed = seconds(start);
-  const result = { seconds: elapsed, events: ledger.eventCount, peakRssMiB: peakRssMiB() };
-  await ledger.destroy();
-  return result;
+  return timedInit(benchLedger({ storagePath: dir }));
 }
 
 /** EventStore.compact(keep) of a copy of the store; memory is measured above the opened store's baseline. */
@@ -160,17 +173,9 @@ function pgStore(connectionString, schema) {
 /** PostgreSQL: logEvent in a loop, flush() (one committed transaction) every 1000 events. */
 async function pgDurable({ connectionString, schema, events }) {
   const store = pgStore(connectionString, schema);
-  const ledger = createPersistentLedger({ store, compactIntervalMs: 0, maxEvents: events, highWaterMark: 0, logger: quiet });
-  await ledger.init();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < events; i++) {
-    ledger.logEvent(benchEvent(i));
-    if (i % 1000 === 999) await ledger.flush();
-  }
-  await ledger.flush();
-  const elapsed = seconds(start);
+  const result = await durableLoop(benchLedger({ store }), events);
   await store.destroy();
-  return { eventsPerSecond: events / elapsed };
+  return result;
 }
 
 /** PostgreSQL: a table of `events` events, written in batches. */
@@ -189,14 +194,7 @@ async function pgMake({ connectionString, schema, events }) {
 
 /** PostgreSQL: PersistentLedger.init() of the table made by pgMake. */
 async function pgLoad({ connectionString, schema }) {
-  const store = pgStore(connectionString, schema);
-  const ledger = createPersistentLedger({ store, compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet });
-  const start = process.hrtime.bigint();
-  await ledger.init();
-  const elapsed = seconds(start);
-  const result = { seconds: elapsed, events: ledger.eventCount, peakRssMiB: peakRssMiB() };
-  await ledger.destroy();
-  return result;
+  return timedInit(benchLedger({ store: pgStore(connectionString, schema) }));
 }
 
 const cases = { writeReference, ledgerDurable, ledgerConcurrent, makeStore, parseReference, ledgerLoad, storeCompact, storeRange, pgDurable, pgMake, pgLoad };

@@ -21,6 +21,13 @@ export interface EventQuery {
  * queued until a later write succeeds.
  */
 export abstract class EventStore {
+  /**
+   * Whether other processes may write this store too (PostgreSQL: yes; the
+   * locked NDJSON store: no). When false, a ledger's memory holds every event;
+   * when true, read through `stream()` to see other replicas' events.
+   */
+  abstract readonly sharedByReplicas: boolean;
+
   /** Opens the store for writing (takes the lock, repairs a torn tail, checks the index). Idempotent. */
   abstract open(): Promise<void>;
 

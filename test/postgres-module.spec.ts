@@ -6,7 +6,7 @@ import { Pool } from 'pg';
 import { EventStore, LedgerConfigError, LedgerModule, PersistentLedger, PostgresEventStore, createPersistentLedger } from '../lib';
 import { defaultCompactionLeaseMs } from '../lib/ledger.providers';
 import { CapturingLogger } from './helpers/capturing-logger';
-import { TestPostgres, startTestPostgres, uniqueSchema } from './helpers/postgres';
+import { uniqueSchema, usePostgres } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 
@@ -20,18 +20,12 @@ async function boot(options: Parameters<typeof LedgerModule.forRootAsync>[0]) {
 }
 
 describe('LedgerModule on PostgreSQL', () => {
-  let postgres: TestPostgres;
-  beforeAll(async () => {
-    postgres = await startTestPostgres();
-  }, 90_000);
-  afterAll(async () => {
-    await postgres?.shutdown();
-    removeTempDirs();
-  });
+  const server = usePostgres();
+  afterAll(removeTempDirs);
 
   it('forRootAsync with storage: postgres persists through the same API and loads on the next start', async () => {
     const schema = uniqueSchema('module');
-    const options = { useFactory: () => ({ storage: { type: 'postgres' as const, connectionString: postgres.connectionString, schema }, compaction: false as const }) };
+    const options = { useFactory: () => ({ storage: { type: 'postgres' as const, connectionString: server().connectionString, schema }, compaction: false as const }) };
     const app = await boot(options);
     expect(app.get(EventStore)).toBeInstanceOf(PostgresEventStore);
     const ledger = app.get(PersistentLedger);
@@ -46,7 +40,7 @@ describe('LedgerModule on PostgreSQL', () => {
   });
 
   it('uses an existing pg.Pool without ending it', async () => {
-    const pool = new Pool({ connectionString: postgres.connectionString });
+    const pool = new Pool({ connectionString: server().connectionString });
     const app = await boot({ useFactory: () => ({ storage: { type: 'postgres' as const, pool, schema: uniqueSchema('pool') }, compaction: false as const }) });
     app.get(PersistentLedger).logEvent(runEventInput());
     await app.close();
@@ -76,7 +70,7 @@ describe('LedgerModule on PostgreSQL', () => {
     const expected = ledger.getEvents();
 
     const schema = uniqueSchema('copy');
-    const args = [CLI, '--from', dir, '--to', postgres.connectionString, '--schema', schema];
+    const args = [CLI, '--from', dir, '--to', server().connectionString, '--schema', schema];
     const locked = spawnSync(process.execPath, args, { encoding: 'utf8' });
     expect(locked.status).toBe(1);
     expect(locked.stderr).toMatch(/LedgerLockedError/);
@@ -89,7 +83,7 @@ describe('LedgerModule on PostgreSQL', () => {
       expect(result.stdout).toContain('Copied 512 event(s)');
       expect(result.stdout).toContain('the table now holds 512');
     }
-    const store = new PostgresEventStore({ connectionString: postgres.connectionString, schema, logger: new CapturingLogger() });
+    const store = new PostgresEventStore({ connectionString: server().connectionString, schema, logger: new CapturingLogger() });
     expect(await store.readAll()).toEqual(expected);
     await store.close();
   });

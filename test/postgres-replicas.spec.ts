@@ -7,28 +7,22 @@ import { Pool } from 'pg';
 import { PostgresEventStore } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { FIXTURES, LineChild, sleep } from './helpers/child-process';
-import { TestPostgres, startEmbeddedPostgres, uniqueSchema } from './helpers/postgres';
+import { startEmbeddedPostgres, uniqueSchema, usePostgres } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';
 import { removeTempDirs } from './helpers/temp-dir';
 
 const SAMPLE_MAIN = join(__dirname, '..', 'sample', 'dist', 'main.js');
 
 describe('PostgreSQL storage with several replicas', () => {
-  let postgres: TestPostgres;
+  // Its own embedded server even when DATABASE_URL is set: one test restarts it.
+  const server = usePostgres(startEmbeddedPostgres);
   const children: LineChild[] = [];
-
-  beforeAll(async () => {
-    postgres = await startEmbeddedPostgres();
-  }, 90_000);
 
   afterEach(async () => {
     for (const child of children.splice(0)) if (child.process.exitCode === null && child.process.signalCode === null) await child.kill9();
   });
 
-  afterAll(async () => {
-    await postgres?.shutdown();
-    removeTempDirs();
-  });
+  afterAll(removeTempDirs);
 
   async function replica(databaseUrl: string, env: Record<string, string>) {
     const child = new LineChild(SAMPLE_MAIN, [], { LEDGER_DATABASE_URL: databaseUrl, PORT: '0', ...env });
@@ -40,11 +34,11 @@ describe('PostgreSQL storage with several replicas', () => {
 
   it('two Nest app processes log concurrently, each sees every event, and each compaction tick runs on exactly one', async () => {
     // The sample app uses the default schema, so this test gets a database of its own.
-    const admin = new Pool({ connectionString: postgres.connectionString });
+    const admin = new Pool({ connectionString: server().connectionString });
     const database = uniqueSchema('replicas');
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
-    const url = postgres.connectionString.replace(/\/[^/]+$/, `/${database}`);
+    const url = server().connectionString.replace(/\/[^/]+$/, `/${database}`);
     const env = { LEDGER_COMPACTION_CRON: '*/2 * * * * *', LEDGER_MAX_EVENTS: '30' };
     const [a, b] = await Promise.all([replica(url, env), replica(url, env)]);
 
@@ -85,13 +79,13 @@ describe('PostgreSQL storage with several replicas', () => {
 
   it('a server restart in the middle of logging: flush() rejects meanwhile, nothing acknowledged is lost or duplicated', async () => {
     const schema = uniqueSchema('restart');
-    const writer = new LineChild(join(FIXTURES, 'pg-writer.js'), [postgres.connectionString, schema]);
+    const writer = new LineChild(join(FIXTURES, 'pg-writer.js'), [server().connectionString, schema]);
     children.push(writer);
     await writer.waitFor((l) => l === 'READY');
     await sleep(700);
-    await postgres.stop();
+    await server().stop();
     await sleep(1_500);
-    await postgres.start();
+    await server().start();
     // Wait until batches are acknowledged again after the restart.
     const acksBefore = writer.lines.filter((l) => l.startsWith('ACK ')).length;
     await writer.waitFor((l) => l.startsWith('ACK ') && writer.lines.filter((x) => x.startsWith('ACK ')).length > acksBefore + 3, 30_000);
@@ -101,7 +95,7 @@ describe('PostgreSQL storage with several replicas', () => {
     const failures = writer.lines.filter((l) => l.startsWith('FAIL '));
     expect(failures.length).toBeGreaterThan(0);
 
-    const store = new PostgresEventStore({ connectionString: postgres.connectionString, schema, logger: new CapturingLogger() });
+    const store = new PostgresEventStore({ connectionString: server().connectionString, schema, logger: new CapturingLogger() });
     const stored = (await store.readAll()).map((e) => e.eventId);
     await store.close();
     expect(new Set(stored).size).toBe(stored.length);

@@ -1,12 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../sample/src/app.module';
-import { configureApp } from '../sample/src/configure-app';
-import { CapturingLogger } from './helpers/capturing-logger';
+import { RunningSample, startSampleApp } from './helpers/sample-app';
 import { eventsOnDisk } from './helpers/ndjson';
 import { runEventInput, violation } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
@@ -17,22 +12,18 @@ async function json(base: string, path: string, init?: RequestInit): Promise<{ s
 }
 
 describe('sample app over HTTP', () => {
-  let app: INestApplication;
+  let sample: RunningSample;
   let base: string;
   let dir: string;
 
   beforeAll(async () => {
     dir = makeTempDir();
-    process.env.LEDGER_STORAGE_PATH = dir;
-    app = await NestFactory.create(AppModule, { logger: new CapturingLogger() });
-    configureApp(app);
-    await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    sample = await startSampleApp(dir);
+    base = sample.base;
   });
 
   afterAll(async () => {
-    await app.close();
-    delete process.env.LEDGER_STORAGE_PATH;
+    await sample.app.close();
     removeTempDirs();
   });
 

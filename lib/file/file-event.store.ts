@@ -48,6 +48,7 @@ function isErrno(err: unknown, code: string): boolean {
  * original persistence layer wrote.
  */
 export class FileEventStore extends EventStore {
+  readonly sharedByReplicas = false;
   readonly eventsPath: string;
   readonly indexPath: string;
   readonly lockPath: string;

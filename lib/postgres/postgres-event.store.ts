@@ -77,6 +77,7 @@ interface TableNames {
  * lost acknowledgement is stored once.
  */
 export class PostgresEventStore extends EventStore {
+  readonly sharedByReplicas = true;
   private readonly names: TableNames;
   private readonly pool: Pool;
   private readonly ownsPool: boolean;

@@ -4,14 +4,10 @@
  * one throws LedgerValidationError naming the field, every valid one is stored,
  * and memory and disk agree afterwards. The sample app answers 400, never 500.
  */
-import { AddressInfo } from 'node:net';
-import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import fc from 'fast-check';
 import { FileEventStore, LedgerValidationError, PersistentLedger, createPersistentLedger } from '../../lib';
-import { AppModule } from '../../sample/src/app.module';
-import { configureApp } from '../../sample/src/configure-app';
 import { CapturingLogger } from '../helpers/capturing-logger';
+import { RunningSample, startSampleApp } from '../helpers/sample-app';
 import { makeTempDir, removeTempDirs } from '../helpers/temp-dir';
 
 const MAX_EVENT_BYTES = 4096;
@@ -158,26 +154,17 @@ describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
   }, 120_000);
 
   describe('over HTTP, the sample app', () => {
-    let app: INestApplication;
-    let base: string;
+    let sample: RunningSample;
 
     beforeAll(async () => {
-      process.env.LEDGER_STORAGE_PATH = makeTempDir('ledger-prop-http-');
-      app = await NestFactory.create(AppModule, { logger: new CapturingLogger() });
-      configureApp(app);
-      await app.listen(0, '127.0.0.1');
-      base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      sample = await startSampleApp(makeTempDir('ledger-prop-http-'));
     });
 
     afterAll(async () => {
-      await app.close();
-      delete process.env.LEDGER_STORAGE_PATH;
+      await sample.app.close();
     });
 
-    async function post(body: string) {
-      const response = await fetch(`${base}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      return { status: response.status, body: (await response.json()) as any };
-    }
+    const post = (body: string) => sample.postRaw(body);
 
     it('answers 400 with the field for every JSON-representable malformed event, never 500', async () => {
       const jsonBad = fc.oneof(

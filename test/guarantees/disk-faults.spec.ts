@@ -7,32 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { PersistentLedger } from '../../lib';
-import { AppModule } from '../../sample/src/app.module';
-import { configureApp } from '../../sample/src/configure-app';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { sleep } from '../helpers/child-process';
 import { eventsOnDisk } from '../helpers/ndjson';
 import { runEventInput } from '../helpers/run-events';
+import { startSampleApp } from '../helpers/sample-app';
 import { makeTempDir, removeTempDirs } from '../helpers/temp-dir';
-
-async function startSample(storagePath: string, logger: CapturingLogger) {
-  process.env.LEDGER_STORAGE_PATH = storagePath;
-  const app: INestApplication = await NestFactory.create(AppModule, { logger });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  delete process.env.LEDGER_STORAGE_PATH;
-  const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as any };
-  };
-  return { app, call, ledger: app.get(PersistentLedger) };
-}
 
 async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -58,7 +39,7 @@ describe('Guarantee 4: disk faults surface and heal', () => {
       writeFileSync(filler, Buffer.alloc(200 * 1024));
       const storagePath = join(mount, 'store');
       const logger = new CapturingLogger();
-      const { app, call, ledger } = await startSample(storagePath, logger);
+      const { app, call, ledger } = await startSampleApp(storagePath, logger);
       try {
         const acknowledged: string[] = [];
         let refused: { status: number; body: any } | null = null;
@@ -98,7 +79,7 @@ describe('Guarantee 4: disk faults surface and heal', () => {
     const root = makeTempDir();
     const storagePath = join(root, 'store');
     const logger = new CapturingLogger();
-    const { app, call, ledger } = await startSample(storagePath, logger);
+    const { app, call, ledger } = await startSampleApp(storagePath, logger);
     try {
       const before = await call('POST', '/runs', runEventInput({ taskId: 'before' }));
       expect(before.status).toBe(201);

@@ -5,6 +5,8 @@ export interface StoreFactory {
   newLocation(): string;
   create(location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }): EventStore;
   driver: string;
+  /** Whether other processes may write the same storage. */
+  sharedByReplicas: boolean;
 }
 
 function event(i: number, timestamp: number, taskId = `task-${i % 3}`): RunEvent {
@@ -103,6 +105,7 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
 
     it('getStats reports count, span, driver and writer health', async () => {
       const store = make(stores.newLocation());
+      expect(store.sharedByReplicas).toBe(stores.sharedByReplicas);
       expect(await store.getStats()).toMatchObject({ eventCount: 0, oldestEvent: null, newestEvent: null, driver: stores.driver, lastWriteOk: true, lastWriteError: null });
       await store.append(event(0, 700));
       await store.append(event(1, 300));

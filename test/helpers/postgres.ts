@@ -68,3 +68,15 @@ let schemas = 0;
 export function uniqueSchema(prefix = 'ledger_test'): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
 }
+
+/** Registers beforeAll/afterAll hooks that run a server for the suite; returns its getter. */
+export function usePostgres(start: () => Promise<TestPostgres> = startTestPostgres): () => TestPostgres {
+  let server: TestPostgres | undefined;
+  beforeAll(async () => {
+    server = await start();
+  }, 90_000);
+  afterAll(async () => {
+    await server?.shutdown();
+  });
+  return () => server!;
+}
