@@ -88,6 +88,18 @@ describe('LedgerModule on PostgreSQL', () => {
     await store.close();
   });
 
+  it('without pg installed, choosing postgres fails at startup saying what to install', () => {
+    const script = `
+      const { Test } = require('@nestjs/testing');
+      const { LedgerModule } = require('./dist');
+      Test.createTestingModule({ imports: [LedgerModule.forRoot({ storage: { type: 'postgres', connectionString: 'postgres://x' }, compaction: false })] })
+        .compile()
+        .then(() => process.exit(0), (err) => { console.error(err.name + ': ' + err.message); process.exit(3); });`;
+    const result = spawnSync(process.execPath, ['-r', join(__dirname, 'fixtures', 'without-pg.js'), '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain(`LedgerConfigError: Invalid nestjs-ledger option "storage": the PostgreSQL storage needs the 'pg' package: run npm install pg`);
+  });
+
   it('derives the compaction lease from the schedule: half the time between ticks, at most 30 s', () => {
     expect(defaultCompactionLeaseMs({ cron: '*/2 * * * * *' })).toBe(1_000);
     expect(defaultCompactionLeaseMs({ cron: '0 * * * *' })).toBe(30_000);
