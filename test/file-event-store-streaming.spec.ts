@@ -3,27 +3,11 @@ import { join } from 'node:path';
 import { FileEventStore, RunEvent } from '../lib';
 import { StoreIndex } from '../lib/file/store-index';
 import { CapturingLogger } from './helpers/capturing-logger';
+import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 
-function storeEvent(i: number, timestamp: number, extra: Partial<RunEvent> = {}): RunEvent {
-  return {
-    eventId: `e-${i}`,
-    taskId: `task-${i % 12}`,
-    guidanceHash: 'g',
-    retrievedRuleIds: [],
-    toolsUsed: ['npm test'],
-    filesTouched: [`src/file-${i}.ts`],
-    diffSummary: { linesAdded: 1, linesRemoved: 0, filesChanged: 1 },
-    testResults: { ran: true, passed: 1, failed: 0, skipped: 0 },
-    violations: [],
-    outcomeAccepted: true,
-    reworkLines: 0,
-    intent: 'feature',
-    timestamp,
-    durationMs: 1,
-    notes: 'n'.repeat(300),
-    ...extra,
-  } as RunEvent;
+function storeEvent(i: number, timestamp: number, extra: Record<string, unknown> = {}): RunEvent {
+  return { ...runEventInput({ taskId: `task-${i % 12}`, timestamp, filesTouched: [`src/file-${i}.ts`] }), eventId: `e-${i}`, notes: 'n'.repeat(300), ...extra } as RunEvent;
 }
 
 async function collect(iterable: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
@@ -101,7 +85,7 @@ describe('FileEventStore streaming reads', () => {
 
   it('events larger than the read chunk stream back whole and in order', async () => {
     const big = 'B'.repeat(1_500_000);
-    const events = Array.from({ length: 6 }, (_, i) => storeEvent(i, i, { notes: big + i } as Partial<RunEvent>));
+    const events = Array.from({ length: 6 }, (_, i) => storeEvent(i, i, { notes: big + i }));
     const { store } = await storeOf(events, 2);
     const read = await store.readAll();
     expect(read.map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));

@@ -1,4 +1,5 @@
 import { EventStore, LedgerClosedError, LedgerValidationError, RunEvent } from '../../lib';
+import { runEventInput } from './run-events';
 
 /** Makes stores for the contract suite. `location` names one storage; the same location opens the same data. */
 export interface StoreFactory {
@@ -10,22 +11,7 @@ export interface StoreFactory {
 }
 
 function event(i: number, timestamp: number, taskId = `task-${i % 3}`): RunEvent {
-  return {
-    eventId: `ev-${i}-${Math.random().toString(36).slice(2)}`,
-    taskId,
-    guidanceHash: 'g',
-    retrievedRuleIds: [],
-    toolsUsed: [],
-    filesTouched: [],
-    diffSummary: { linesAdded: i, linesRemoved: 0, filesChanged: 1 },
-    testResults: { ran: true, passed: 1, failed: 0, skipped: 0 },
-    violations: [],
-    outcomeAccepted: null,
-    reworkLines: 0,
-    intent: 'general',
-    timestamp,
-    durationMs: 0,
-  };
+  return { ...runEventInput({ taskId, timestamp }), eventId: `ev-${i}-${Math.random().toString(36).slice(2)}` } as RunEvent;
 }
 
 async function collect(iterable: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
