@@ -147,31 +147,35 @@ export class FileEventStore extends EventStore {
       if (!plan) return 0;
       const keep = retentionFilter(plan);
       const index = new StoreIndex();
+      const quarantinePath = `${this.eventsPath}.corrupt`;
+      let quarantine: FileHandle | null = null;
       let corrupt = 0;
       let lineNo = 0;
-      const quarantine: string[] = [];
       await this.replaceLog(async (write) => {
-        for await (const { lines } of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
-          for (const line of lines) {
-            if (isBlankLine(line)) continue;
-            const ts = timestamps[lineNo];
-            const task = taskNames[taskCodes[lineNo]];
-            lineNo++;
-            if (Number.isNaN(ts)) {
-              corrupt++;
-              quarantine.push(line);
-            } else if (keep(ts)) {
-              await write(line, ts);
-              index.add(ts, task);
+        try {
+          for await (const { lines } of readNdjsonLines(this.eventsPath, 0, this.logSize, this.maxEventBytes * 2)) {
+            for (const line of lines) {
+              if (isBlankLine(line)) continue;
+              const ts = timestamps[lineNo];
+              const task = taskNames[taskCodes[lineNo]];
+              lineNo++;
+              if (Number.isNaN(ts)) {
+                // Unreadable lines go to a side file, synced before the new log replaces the old one.
+                quarantine ??= await open(quarantinePath, 'a');
+                await quarantine.write(line + '\n');
+                corrupt++;
+              } else if (keep(ts)) {
+                await write(line, ts);
+                index.add(ts, task);
+              }
             }
           }
+          await quarantine?.sync();
+        } finally {
+          await quarantine?.close();
         }
       }, index);
-      if (corrupt > 0) {
-        const path = `${this.eventsPath}.corrupt`;
-        await writeFile(path, quarantine.join('\n') + '\n', { flag: 'a' });
-        this.logger.warn(`Compaction moved ${corrupt} unreadable line(s) of ${this.eventsPath} to ${path}`);
-      }
+      if (corrupt > 0) this.logger.warn(`Compaction moved ${corrupt} unreadable line(s) of ${this.eventsPath} to ${quarantinePath}`);
       return plan.evicted;
     });
   }
