@@ -229,6 +229,17 @@ describe('FileEventStore', () => {
     });
   });
 
+  it('removes what interrupted rewrites and dead lock candidates left behind, but not a fresh candidate', async () => {
+    const dir = makeTempDir();
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['events.ndjson.tmp-123-456', 'index.json.tmp-123', '.lock.old-candidate', '.lock.fresh-candidate']) writeFileSync(join(dir, name), 'x');
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(join(dir, '.lock.old-candidate'), old, old);
+    const store = openStore(dir);
+    await store.open();
+    expect(readdirSync(dir).sort()).toEqual(['.lock', '.lock.fresh-candidate', 'events.ndjson', 'index.json']);
+  });
+
   it('destroy removes the store files', async () => {
     const dir = makeTempDir();
     const store = createEventStore(dir, { logger: new CapturingLogger() });

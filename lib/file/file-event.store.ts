@@ -265,14 +265,20 @@ export class FileEventStore extends EventStore {
     this.logSize = info.size;
   }
 
-  /** Temp files of a rewrite that a crash interrupted; the rewrite never took effect, so they are garbage. */
+  /**
+   * Temp files of a rewrite that a crash interrupted (the rewrite never took
+   * effect, so they are garbage), and lock candidates older than a minute of a
+   * process that died before linking its lock.
+   */
   private async removeLeftoverTempFiles(): Promise<void> {
-    const names = await readdir(this.options.storagePath);
-    for (const name of names) {
-      if (name.startsWith('events.ndjson.tmp-') || name.startsWith('index.json.tmp-')) {
-        await rm(join(this.options.storagePath, name), { force: true });
-        this.logger.warn(`Removed ${name}, left by an interrupted rewrite`);
-      }
+    for (const name of await readdir(this.options.storagePath)) {
+      const path = join(this.options.storagePath, name);
+      const rewrite = name.startsWith('events.ndjson.tmp-') || name.startsWith('index.json.tmp-');
+      const lockCandidate = name.startsWith('.lock.') && !name.startsWith('.lock.stale-');
+      if (!rewrite && !lockCandidate) continue;
+      if (lockCandidate && Date.now() - (await stat(path).then((s) => s.mtimeMs, () => Date.now())) < 60_000) continue;
+      await rm(path, { force: true });
+      if (rewrite) this.logger.warn(`Removed ${name}, left by an interrupted rewrite`);
     }
   }
 
