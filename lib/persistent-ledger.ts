@@ -55,7 +55,6 @@ export class PersistentLedger extends RunLedger {
    */
   init(): Promise<void> {
     this.initializing ??= (async () => {
-      await this.store.open();
       await this.load();
       this.startCompactTimer();
       this.compactIfAboveHighWaterMark();
