@@ -39,6 +39,17 @@ describe('LedgerModule on PostgreSQL', () => {
     await again.close();
   });
 
+  it('migrates once when several replicas open a fresh schema at the same moment', async () => {
+    const schema = uniqueSchema('migrate');
+    const stores = Array.from({ length: 6 }, () => new PostgresEventStore({ connectionString: server().connectionString, schema, logger: new CapturingLogger() }));
+    await Promise.all(stores.map((store) => store.open()));
+    const pool = new Pool({ connectionString: server().connectionString });
+    const { rows } = await pool.query(`SELECT version FROM "${schema}"."ledger_events_schema"`);
+    expect(rows).toEqual([{ version: 1 }]);
+    await pool.end();
+    await Promise.all(stores.map((store) => store.close()));
+  });
+
   it('uses an existing pg.Pool without ending it', async () => {
     const pool = new Pool({ connectionString: server().connectionString });
     const app = await boot({ useFactory: () => ({ storage: { type: 'postgres' as const, pool, schema: uniqueSchema('pool') }, compaction: false as const }) });
