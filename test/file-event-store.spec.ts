@@ -221,10 +221,10 @@ describe('FileEventStore', () => {
 
     it('a live holder keeps refreshing its lock past the stale threshold', async () => {
       const dir = makeTempDir();
-      const holder = openStore(dir, { lockStaleMs: 300 });
+      const holder = openStore(dir, { lockStaleMs: 600 });
       await holder.acquireLock();
-      await new Promise((r) => setTimeout(r, 900));
-      const error = await openStore(dir, { lockStaleMs: 300 }).acquireLock().catch((e) => e);
+      await new Promise((r) => setTimeout(r, 1_500));
+      const error = await openStore(dir, { lockStaleMs: 600 }).acquireLock().catch((e) => e);
       expect(error).toBeInstanceOf(LedgerLockedError);
     });
   });

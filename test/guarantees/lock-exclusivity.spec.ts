@@ -77,11 +77,11 @@ describe('Guarantee 2: one writer at a time', () => {
   it('a live holder that runs longer than the stale threshold keeps its lock', async () => {
     const dir = makeTempDir();
     const holder = child(join(FIXTURES, 'lock-contender.js'));
-    holder.send(`HOLD ${dir} 400`);
+    holder.send(`HOLD ${dir} 800`);
     await holder.waitFor((l) => l === 'HELD');
     for (let i = 0; i < 3; i++) {
-      await sleep(500);
-      const error = await new FileEventStore({ storagePath: dir, lockStaleMs: 400, logger: new CapturingLogger() }).acquireLock().catch((e) => e);
+      await sleep(700);
+      const error = await new FileEventStore({ storagePath: dir, lockStaleMs: 800, logger: new CapturingLogger() }).acquireLock().catch((e) => e);
       expect(error).toBeInstanceOf(LedgerLockedError);
       expect(error.holderPid).toBe(holder.process.pid);
     }
