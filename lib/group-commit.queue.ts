@@ -106,6 +106,21 @@ export class GroupCommitQueue<T> {
     this.markSettled(count);
   }
 
+  /**
+   * Writes what is queued, then stops for good (no more retries). A final write
+   * failure is logged with the number of items it leaves unwritten and rethrown.
+   */
+  async flushAndClose(): Promise<void> {
+    try {
+      await this.flush();
+    } catch (err) {
+      this.logger.error(`Closing the ledger store with ${this.pending.length} event(s) that could not be written: ${(err as Error).message}`);
+      throw err;
+    } finally {
+      this.close();
+    }
+  }
+
   /** Stops retry timers; queued items stay queued. */
   close(): void {
     this.closed = true;

@@ -1,13 +1,12 @@
 import { Logger, Provider } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronTime } from 'cron';
-import { LedgerCompactionOption } from './interfaces/ledger-module-options.interface';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { EventStore } from './event-store';
 import { FileEventStore } from './file/file-event.store';
 import { LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
-import { LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
+import { LedgerCompactionOption, LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
 import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.resolver';
 import { PersistentLedger } from './persistent-ledger';
 import { PostgresEventStore } from './postgres/postgres-event.store';

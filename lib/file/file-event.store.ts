@@ -212,16 +212,11 @@ export class FileEventStore extends EventStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    let failure: unknown = null;
     try {
-      await this.queue.flush();
-    } catch (err) {
-      failure = err;
-      this.logger.error(`Closing the ledger store with ${this.queue.size} event(s) that could not be written: ${(err as Error).message}`);
+      await this.queue.flushAndClose();
+    } finally {
+      await this.releaseLock();
     }
-    this.queue.close();
-    await this.releaseLock();
-    if (failure) throw failure;
   }
 
   async destroy(): Promise<void> {

@@ -228,12 +228,8 @@ export class PostgresEventStore extends EventStore {
   async close(): Promise<void> {
     this.closed = true;
     try {
-      await this.queue.flush();
-    } catch (err) {
-      this.logger.error(`Closing the ledger store with ${this.queue.size} event(s) that could not be written: ${(err as Error).message}`);
-      throw err;
+      await this.queue.flushAndClose();
     } finally {
-      this.queue.close();
       if (this.ownsPool) await this.pool.end().catch(() => undefined);
     }
   }
