@@ -22,6 +22,11 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** JSON has no -0 (it is written as 0): store 0, so that memory and disk hold the same event. */
+function jsonNumber(value: number): number {
+  return value === 0 ? 0 : value;
+}
+
 /** Where a value sits in the event; turned into a string only when an error names it. */
 interface PathNode {
   parent: PathNode | null;
@@ -52,7 +57,7 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
       return value;
     case 'number':
       if (!Number.isFinite(value)) throw new LedgerValidationError(pathOf(at), `must be a finite number (got ${describe(value)})`);
-      return value;
+      return jsonNumber(value);
     case 'boolean':
       return value;
     case 'object':
@@ -182,12 +187,12 @@ class EventSanitizer {
 
   private finite(value: unknown, path: string): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, value, 'must be a finite number');
-    return value;
+    return jsonNumber(value);
   }
 
   private count(value: unknown, path: string): number {
     if (typeof value !== 'number' || !(value >= 0) || value === Infinity) this.fail(path, value, 'must be a non-negative number');
-    return value;
+    return jsonNumber(value);
   }
 
   private stringList(value: unknown, path: string): string[] | undefined {

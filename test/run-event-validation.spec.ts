@@ -62,6 +62,12 @@ describe('logEvent validation', () => {
     expect(stored).toMatchObject({ extra: { nested: [1, 'two', null] } });
   });
 
+  it('stores -0 as 0, as it reads back from disk', () => {
+    const stored = new RunLedger().logEvent({ taskId: 't', timestamp: -0, extra: { n: -0 } });
+    expect(Object.is(stored.timestamp, 0)).toBe(true);
+    expect(Object.is((stored as unknown as { extra: { n: number } }).extra.n, 0)).toBe(true);
+  });
+
   it('leaves earlier events untouched when one is rejected', () => {
     const ledger = new RunLedger();
     const ok = ledger.logEvent(runEventInput());
