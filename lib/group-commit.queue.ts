@@ -99,11 +99,12 @@ export class GroupCommitQueue<T> {
 
   /**
    * Drops the first `count` queued items because an exclusive section stored
-   * them by other means (a full rewrite); their waiters resolve.
+   * them by other means (a full rewrite); their waiters resolve. Returns the dropped items.
    */
-  supersede(count: number): void {
-    this.pending.splice(0, count);
+  supersede(count: number): T[] {
+    const dropped = this.pending.splice(0, count);
     this.markSettled(count);
+    return dropped;
   }
 
   /**

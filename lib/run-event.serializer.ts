@@ -2,12 +2,23 @@ import { LedgerValidationError } from './errors/ledger-validation.error';
 import { RunEvent } from './interfaces/run-event.interface';
 
 /**
- * Serialises a sanitised event to one NDJSON line (without the newline).
+ * Serialises a run event to one NDJSON line (without the newline).
+ *
+ * Events of the standard shape (what the ledger's validator produces) are
+ * written field by field, which on Node 20 is about three times cheaper than
+ * `JSON.stringify`; anything else goes through `JSON.stringify`. Both give
+ * the same JSON value.
  *
  * @throws LedgerValidationError when the line is larger than `maxEventBytes`.
  */
 export function serializeRunEvent(event: RunEvent, maxEventBytes: number): string {
-  const line = JSON.stringify(event);
+  let line: string;
+  try {
+    line = standardEventJson(event);
+  } catch (err) {
+    if (err !== NOT_STANDARD) throw err;
+    line = JSON.stringify(event);
+  }
   // A string's UTF-8 size is at most 3 bytes per UTF-16 unit, so most lines need no exact count.
   if (line.length * 3 > maxEventBytes) {
     const bytes = Buffer.byteLength(line, 'utf8');
@@ -16,4 +27,156 @@ export function serializeRunEvent(event: RunEvent, maxEventBytes: number): strin
     }
   }
   return line;
+}
+
+/** Thrown (and caught above) when a value is not where the standard shape has it. */
+const NOT_STANDARD = Symbol('not the standard event shape');
+
+function notStandard(): never {
+  throw NOT_STANDARD;
+}
+
+const STANDARD_KEYS = new Set([
+  'eventId', 'taskId', 'guidanceHash', 'retrievedRuleIds', 'toolsUsed', 'filesTouched', 'diffSummary', 'testResults',
+  'violations', 'outcomeAccepted', 'reworkLines', 'intent', 'timestamp', 'durationMs', 'sessionId', 'clarifyingQuestions',
+  'dependenciesAdded',
+]);
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+/** Fields every event of the standard shape has (all but the last three above). */
+const STANDARD_KEY_COUNT = 14;
+
+function standardEventJson(e: RunEvent): string {
+  if (typeof e !== 'object' || e === null) notStandard();
+  let json =
+    '{"eventId":' + quoteUncached(e.eventId) +
+    ',"taskId":' + quote(e.taskId) +
+    ',"guidanceHash":' + quote(e.guidanceHash) +
+    ',"retrievedRuleIds":' + stringList(e.retrievedRuleIds) +
+    ',"toolsUsed":' + stringList(e.toolsUsed) +
+    ',"filesTouched":' + stringList(e.filesTouched) +
+    ',"diffSummary":' + diffSummary(e.diffSummary) +
+    ',"testResults":' + testResults(e.testResults) +
+    ',"violations":' + violations(e.violations) +
+    ',"outcomeAccepted":' + (e.outcomeAccepted === null ? 'null' : bool(e.outcomeAccepted)) +
+    ',"reworkLines":' + num(e.reworkLines) +
+    ',"intent":' + quote(e.intent) +
+    ',"timestamp":' + num(e.timestamp) +
+    ',"durationMs":' + num(e.durationMs);
+  let keys = STANDARD_KEY_COUNT;
+  if (e.sessionId !== undefined) {
+    json += ',"sessionId":' + quote(e.sessionId);
+    keys++;
+  }
+  if (e.clarifyingQuestions !== undefined) {
+    json += ',"clarifyingQuestions":' + num(e.clarifyingQuestions);
+    keys++;
+  }
+  if (e.dependenciesAdded !== undefined) {
+    json += ',"dependenciesAdded":' + stringList(e.dependenciesAdded);
+    keys++;
+  }
+  if (keyCount(e) !== keys) json += extraFields(e);
+  return json + '}';
+}
+
+/** The fields other than the standard ones, each as `,"key":value`. */
+function extraFields(e: RunEvent): string {
+  let json = '';
+  for (const key in e) {
+    if (STANDARD_KEYS.has(key) || !Object.prototype.hasOwnProperty.call(e, key)) continue;
+    // Index-like keys come first in an object's key order: leave such an event to JSON.stringify.
+    if (ARRAY_INDEX.test(key)) notStandard();
+    const value = JSON.stringify((e as unknown as Record<string, unknown>)[key]);
+    if (value !== undefined) json += ',' + quote(key) + ':' + value;
+  }
+  return json;
+}
+
+/** Own enumerable keys (for-in over a fast-shaped object is cheap; Object.keys would allocate). */
+function keyCount(value: object): number {
+  let count = 0;
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) count++;
+  return count;
+}
+
+/** A nested object with exactly `keys` fields; one with extra fields is left to JSON.stringify (with the whole event). */
+function plain(value: unknown, keys: number): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || keyCount(value) !== keys) notStandard();
+  return value as Record<string, unknown>;
+}
+
+function diffSummary(value: unknown): string {
+  const d = plain(value, 3);
+  return '{"linesAdded":' + num(d.linesAdded) + ',"linesRemoved":' + num(d.linesRemoved) + ',"filesChanged":' + num(d.filesChanged) + '}';
+}
+
+function testResults(value: unknown): string {
+  const t = plain(value, 4);
+  return '{"ran":' + bool(t.ran) + ',"passed":' + num(t.passed) + ',"failed":' + num(t.failed) + ',"skipped":' + num(t.skipped) + '}';
+}
+
+function violations(value: unknown): string {
+  if (!Array.isArray(value)) notStandard();
+  if (value.length === 0) return '[]';
+  let json = '[';
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i] as Record<string, unknown> | undefined;
+    const hasLocation = v?.location !== undefined;
+    plain(v, hasLocation ? 5 : 4);
+    json +=
+      (i === 0 ? '{"ruleId":' : ',{"ruleId":') + quote(v!.ruleId) +
+      ',"description":' + quote(v!.description) +
+      ',"severity":' + quote(v!.severity) +
+      ',"autoCorrected":' + bool(v!.autoCorrected) +
+      (hasLocation ? ',"location":' + quote(v!.location) + '}' : '}');
+  }
+  return json + ']';
+}
+
+function stringList(value: unknown): string {
+  if (!Array.isArray(value)) notStandard();
+  if (value.length === 0) return '[]';
+  let json = '[' + quote(value[0]);
+  for (let i = 1; i < value.length; i++) json += ',' + quote(value[i]);
+  return json + ']';
+}
+
+function num(value: unknown): string {
+  // For finite numbers, String() and JSON.stringify agree (both write -0 as 0).
+  if (typeof value !== 'number' || !Number.isFinite(value)) notStandard();
+  return String(value);
+}
+
+function bool(value: unknown): string {
+  return value === true ? 'true' : value === false ? 'false' : notStandard();
+}
+
+/**
+ * Quoted JSON forms of recently seen strings. Most values repeat from event to
+ * event (rule ids, tools, file paths, hashes, task ids), and quoting is the
+ * costliest step of serialising; the cache is cleared when full, so it follows
+ * whatever the current values are and its memory stays bounded.
+ */
+const quoted = new Map<string, string>();
+const QUOTE_CACHE_ENTRIES = 4096;
+const QUOTE_CACHE_MAX_LENGTH = 256;
+/** Characters JSON.stringify escapes (or may: surrogates are escaped when unpaired). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+function quote(value: unknown): string {
+  if (typeof value !== 'string') notStandard();
+  let json = quoted.get(value);
+  if (json !== undefined) return json;
+  json = quoteUncached(value);
+  if (value.length <= QUOTE_CACHE_MAX_LENGTH) {
+    if (quoted.size >= QUOTE_CACHE_ENTRIES) quoted.clear();
+    quoted.set(value, json);
+  }
+  return json;
+}
+
+/** For values that never repeat (event ids), which would only push others out of the cache. */
+function quoteUncached(value: unknown): string {
+  if (typeof value !== 'string') notStandard();
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
 }

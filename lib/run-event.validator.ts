@@ -106,6 +106,16 @@ function checkedString(value: string, parent: PathNode | null, key: string | num
   return value;
 }
 
+/** `path[index].field`, leaving out an index of -1 and an empty field. */
+function fieldPath(path: string, index: number, field: string): string {
+  const indexed = index >= 0 ? `${path}[${index}]` : path;
+  return field ? `${indexed}.${field}` : indexed;
+}
+
+const DIFF_SUMMARY_AT: PathNode = { parent: null, key: 'diffSummary' };
+const TEST_RESULTS_AT: PathNode = { parent: null, key: 'testResults' };
+const VIOLATIONS_AT: PathNode = { parent: null, key: 'violations' };
+
 const STANDARD_FIELDS = new Set([
   'eventId', 'taskId', 'guidanceHash', 'retrievedRuleIds', 'toolsUsed', 'filesTouched', 'diffSummary', 'testResults',
   'violations', 'outcomeAccepted', 'reworkLines', 'intent', 'timestamp', 'durationMs', 'sessionId', 'clarifyingQuestions',
@@ -172,17 +182,18 @@ class EventSanitizer {
     throw new LedgerValidationError(path, this.jsonProblem(value) ?? `${expected} (got ${describe(value)})`);
   }
 
-  private string(value: string, path: string): string {
+  /** `path`, `index` and `field` name the value (`path[index].field`); the name is only built for an error. */
+  private string(value: string, path: string, index = -1, field = ''): string {
     if (value.length > this.maxStringLength) {
-      throw new LedgerValidationError(path, `is ${value.length} characters long, above the per-event limit of ${this.maxStringLength} bytes`);
+      throw new LedgerValidationError(fieldPath(path, index, field), `is ${value.length} characters long, above the per-event limit of ${this.maxStringLength} bytes`);
     }
-    if (!value.isWellFormed()) throw new LedgerValidationError(path, 'contains a lone UTF-16 surrogate (not valid Unicode)');
+    if (!value.isWellFormed()) throw new LedgerValidationError(fieldPath(path, index, field), 'contains a lone UTF-16 surrogate (not valid Unicode)');
     return value;
   }
 
-  private requiredString(value: unknown, path: string): string {
-    if (typeof value !== 'string') this.fail(path, value, 'must be a string');
-    return this.string(value, path);
+  private requiredString(value: unknown, path: string, index = -1, field = ''): string {
+    if (typeof value !== 'string') this.fail(fieldPath(path, index, field), value, 'must be a string');
+    return this.string(value, path, index, field);
   }
 
   private finite(value: unknown, path: string): number {
@@ -199,7 +210,7 @@ class EventSanitizer {
     if (value === undefined) return undefined;
     if (!Array.isArray(value)) this.fail(path, value, 'must be an array of strings');
     const copy = new Array<string>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = this.requiredString(value[i], `${path}[${i}]`);
+    for (let i = 0; i < value.length; i++) copy[i] = this.requiredString(value[i], path, i);
     return copy;
   }
 
@@ -224,46 +235,43 @@ class EventSanitizer {
     }
   }
 
-  private nested<T>(value: unknown, key: string, build: (obj: JsonObject, at: PathNode) => T, known: Set<string>): T {
-    const at: PathNode = { parent: null, key };
+  /** Checks a nested standard object (`at` names it) and marks it as being copied. */
+  private enterNested(value: unknown, at: PathNode): JsonObject {
     const obj = this.plainObject(value, at);
     this.ancestors.push(obj);
-    const out = build(obj, at);
-    this.copyExtras(obj, out as unknown as JsonObject, known, at);
+    return obj;
+  }
+
+  /** Copies the nested object's non-standard fields onto its copy. */
+  private leaveNested(obj: JsonObject, copy: object, known: Set<string>, at: PathNode): void {
+    this.copyExtras(obj, copy as JsonObject, known, at);
     this.ancestors.pop();
-    return out;
   }
 
   private diffSummary(value: unknown): RunEvent['diffSummary'] {
     if (value === undefined) return { linesAdded: 0, linesRemoved: 0, filesChanged: 0 };
-    return this.nested(
-      value,
-      'diffSummary',
-      (d) => ({
-        linesAdded: this.count(d.linesAdded, 'diffSummary.linesAdded'),
-        linesRemoved: this.count(d.linesRemoved, 'diffSummary.linesRemoved'),
-        filesChanged: this.count(d.filesChanged, 'diffSummary.filesChanged'),
-      }),
-      DIFF_FIELDS,
-    );
+    const d = this.enterNested(value, DIFF_SUMMARY_AT);
+    const copy = {
+      linesAdded: this.count(d.linesAdded, 'diffSummary.linesAdded'),
+      linesRemoved: this.count(d.linesRemoved, 'diffSummary.linesRemoved'),
+      filesChanged: this.count(d.filesChanged, 'diffSummary.filesChanged'),
+    };
+    this.leaveNested(d, copy, DIFF_FIELDS, DIFF_SUMMARY_AT);
+    return copy;
   }
 
   private testResults(value: unknown): RunEvent['testResults'] {
     if (value === undefined) return { ran: false, passed: 0, failed: 0, skipped: 0 };
-    return this.nested(
-      value,
-      'testResults',
-      (t) => {
-        if (typeof t.ran !== 'boolean') this.fail('testResults.ran', t.ran, 'must be a boolean');
-        return {
-          ran: t.ran as boolean,
-          passed: t.passed === undefined ? 0 : this.count(t.passed, 'testResults.passed'),
-          failed: t.failed === undefined ? 0 : this.count(t.failed, 'testResults.failed'),
-          skipped: t.skipped === undefined ? 0 : this.count(t.skipped, 'testResults.skipped'),
-        };
-      },
-      TEST_FIELDS,
-    );
+    const t = this.enterNested(value, TEST_RESULTS_AT);
+    if (typeof t.ran !== 'boolean') this.fail('testResults.ran', t.ran, 'must be a boolean');
+    const copy = {
+      ran: t.ran as boolean,
+      passed: t.passed === undefined ? 0 : this.count(t.passed, 'testResults.passed'),
+      failed: t.failed === undefined ? 0 : this.count(t.failed, 'testResults.failed'),
+      skipped: t.skipped === undefined ? 0 : this.count(t.skipped, 'testResults.skipped'),
+    };
+    this.leaveNested(t, copy, TEST_FIELDS, TEST_RESULTS_AT);
+    return copy;
   }
 
   private violations(value: unknown): Violation[] {
@@ -271,21 +279,23 @@ class EventSanitizer {
     if (!Array.isArray(value)) this.fail('violations', value, 'must be an array');
     const out = new Array<Violation>(value.length);
     for (let i = 0; i < value.length; i++) {
-      const path = `violations[${i}]`;
-      const at: PathNode = { parent: { parent: null, key: 'violations' }, key: i };
-      const v = this.plainObject(value[i], at);
-      this.ancestors.push(v);
+      const at: PathNode = { parent: VIOLATIONS_AT, key: i };
+      const v = this.enterNested(value[i], at);
       const violation: Violation = {
-        ruleId: this.requiredString(v.ruleId, `${path}.ruleId`),
-        description: this.requiredString(v.description, `${path}.description`),
+        ruleId: this.requiredString(v.ruleId, 'violations', i, 'ruleId'),
+        description: this.requiredString(v.description, 'violations', i, 'description'),
         severity: RISK_CLASSES.includes(v.severity as RiskClass)
           ? (v.severity as RiskClass)
-          : this.fail(`${path}.severity`, v.severity, `must be one of ${RISK_CLASSES.join(', ')}`),
-        autoCorrected: v.autoCorrected === undefined ? false : typeof v.autoCorrected === 'boolean' ? v.autoCorrected : this.fail(`${path}.autoCorrected`, v.autoCorrected, 'must be a boolean'),
+          : this.fail(fieldPath('violations', i, 'severity'), v.severity, `must be one of ${RISK_CLASSES.join(', ')}`),
+        autoCorrected:
+          v.autoCorrected === undefined
+            ? false
+            : typeof v.autoCorrected === 'boolean'
+              ? v.autoCorrected
+              : this.fail(fieldPath('violations', i, 'autoCorrected'), v.autoCorrected, 'must be a boolean'),
       };
-      if (v.location !== undefined) violation.location = this.requiredString(v.location, `${path}.location`);
-      this.copyExtras(v, violation as unknown as JsonObject, VIOLATION_FIELDS, at);
-      this.ancestors.pop();
+      if (v.location !== undefined) violation.location = this.requiredString(v.location, 'violations', i, 'location');
+      this.leaveNested(v, violation, VIOLATION_FIELDS, at);
       out[i] = violation;
     }
     return out;

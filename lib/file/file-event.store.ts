@@ -11,6 +11,7 @@ import { planRetention, retentionFilter } from '../retention-plan';
 import { serializeRunEvent } from '../run-event.serializer';
 import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from '../run-event.validator';
 import { DEFAULT_LOCK_STALE_MS, FileLock } from './file-lock';
+import { EncodedLineQueue } from './encoded-line.queue';
 import { readNdjsonLines } from './ndjson-line.reader';
 import { INDEX_VERSION, StoreIndex, StoreIndexFile, isBlankLine, parseStoredLine } from './store-index';
 
@@ -28,15 +29,24 @@ export interface FileEventStoreOptions {
   logger?: LoggerService;
 }
 
-interface QueuedLine {
+/** A queued event; its line waits, encoded, in the store's {@link EncodedLineQueue}. */
+interface QueuedEvent {
   event: RunEvent;
-  line: string;
+  bytes: number;
 }
 
-/** Batches larger than this are written in several `write` calls, then synced once. */
-const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
+/** A rewrite (compaction, save) writes its new log in pieces of about this size. */
+const REWRITE_CHUNK_BYTES = 1024 * 1024;
 /** How long appends may leave `index.json` behind the log (it is verified on open anyway). */
 const INDEX_WRITE_DELAY_MS = 1_000;
+
+/** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
+async function writeFully(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  for (let written = 0; written < bytes.length; ) {
+    const { bytesWritten } = await file.write(bytes, written, bytes.length - written, position + written);
+    written += bytesWritten;
+  }
+}
 
 function isErrno(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException)?.code === code;
@@ -55,7 +65,7 @@ export class FileEventStore extends EventStore {
   private readonly maxEventBytes: number;
   private readonly logger: LoggerService;
   private readonly lock: FileLock;
-  private readonly queue: GroupCommitQueue<QueuedLine>;
+  private readonly queue: GroupCommitQueue<QueuedEvent>;
   private log: FileHandle | null = null;
   private logInode = 0;
   /** Bytes of `events.ndjson` that hold complete, synced lines. */
@@ -65,6 +75,8 @@ export class FileEventStore extends EventStore {
   private opening: Promise<void> | null = null;
   private closed = false;
   private indexWrites: Promise<void> = Promise.resolve();
+  /** The lines of the queued events, in queue order. */
+  private readonly encodedLines = new EncodedLineQueue();
 
   constructor(private readonly options: FileEventStoreOptions) {
     super();
@@ -85,8 +97,8 @@ export class FileEventStore extends EventStore {
 
   enqueue(events: RunEvent[]): void {
     if (this.closed) throw new LedgerClosedError(this.options.storagePath);
-    const lines = events.map((event) => ({ event, line: serializeRunEvent(event, this.maxEventBytes) }));
-    this.queue.push(lines);
+    const lines = events.map((event) => serializeRunEvent(event, this.maxEventBytes));
+    this.queue.push(events.map((event, i) => ({ event, bytes: this.encodedLines.push(lines[i]) })));
   }
 
   flush(): Promise<void> {
@@ -135,7 +147,9 @@ export class FileEventStore extends EventStore {
           index.addEvent(event);
         }
       }, index);
-      this.queue.supersede(replacedQueued);
+      let replacedBytes = 0;
+      for (const queued of this.queue.supersede(replacedQueued)) replacedBytes += queued.bytes;
+      this.encodedLines.shift(replacedBytes);
     }, false);
   }
 
@@ -421,29 +435,30 @@ export class FileEventStore extends EventStore {
   private async replaceLog(fill: (write: (line: string, timestamp: number) => Promise<void>) => Promise<void>, index: StoreIndex): Promise<void> {
     const tempPath = `${this.eventsPath}.tmp-${process.pid}-${Date.now()}`;
     const temp = await open(tempPath, 'w', 0o644);
+    const lines = new EncodedLineQueue();
     let size = 0;
-    let chunk: string[] = [];
-    let chunkLength = 0;
     let min = Infinity;
     let max = -Infinity;
     const writeChunk = async () => {
-      if (chunk.length === 0) return;
-      const buffer = Buffer.from(chunk.join('\n') + '\n', 'utf8');
-      chunk = [];
-      chunkLength = 0;
-      await temp.write(buffer, 0, buffer.length, size);
-      index.noteSpan(size, size + buffer.length, min, max);
-      size += buffer.length;
+      const bytes = lines.byteLength;
+      if (bytes === 0) return;
+      let position = size;
+      for (const view of lines.peek(bytes)) {
+        await writeFully(temp, view, position);
+        position += view.length;
+      }
+      lines.shift(bytes);
+      index.noteSpan(size, position, min, max);
+      size = position;
       min = Infinity;
       max = -Infinity;
     };
     try {
       await fill(async (line, timestamp) => {
-        chunk.push(line);
-        chunkLength += line.length + 1;
+        lines.push(line);
         if (timestamp < min) min = timestamp;
         if (timestamp > max) max = timestamp;
-        if (chunkLength >= WRITE_CHUNK_BYTES / 8) await writeChunk();
+        if (lines.byteLength >= REWRITE_CHUNK_BYTES) await writeChunk();
       });
       await writeChunk();
       await temp.sync();
@@ -475,28 +490,17 @@ export class FileEventStore extends EventStore {
   }
 
   /** Group commit: one positioned write of the whole batch, then one fdatasync. */
-  private async writeBatch(batch: QueuedLine[]): Promise<void> {
+  private async writeBatch(batch: QueuedEvent[]): Promise<void> {
     await this.abandonLogIfMoved();
     await this.open();
     const log = this.log!;
+    let bytes = 0;
+    for (const queued of batch) bytes += queued.bytes;
     let position = this.logSize;
     try {
-      let start = 0;
-      while (start < batch.length) {
-        const lines: string[] = [];
-        let length = 0;
-        while (start < batch.length && (lines.length === 0 || length < WRITE_CHUNK_BYTES)) {
-          const line = batch[start++].line;
-          lines.push(line);
-          length += line.length + 1;
-        }
-        lines.push('');
-        const buffer = Buffer.from(lines.join('\n'), 'utf8');
-        for (let written = 0; written < buffer.length; ) {
-          const { bytesWritten } = await log.write(buffer, written, buffer.length - written, position);
-          written += bytesWritten;
-          position += bytesWritten;
-        }
+      for (const view of this.encodedLines.peek(bytes)) {
+        await writeFully(log, view, position);
+        position += view.length;
       }
       await log.datasync();
     } catch (err) {
@@ -504,6 +508,7 @@ export class FileEventStore extends EventStore {
       await log.truncate(this.logSize).catch(() => undefined);
       throw err;
     }
+    this.encodedLines.shift(bytes);
     let min = Infinity;
     let max = -Infinity;
     for (const { event } of batch) {

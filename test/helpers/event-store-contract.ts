@@ -78,6 +78,11 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
       await store.writeAll(replacement);
       await store.flush();
       expect(await store.readAll()).toEqual(replacement);
+      // What is queued next is written after the replacement, and nothing of the replaced queue comes back.
+      const next = event(4, 4);
+      store.enqueue([next]);
+      await store.flush();
+      expect(await store.readAll()).toEqual([...replacement, next]);
     });
 
     it('compact keeps the newest maxEvents (later-appended among ties) and returns the evicted count', async () => {
