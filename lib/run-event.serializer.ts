@@ -51,9 +51,9 @@ function standardEventJson(e: RunEvent): string {
     '{"eventId":' + quoteUncached(e.eventId) +
     ',"taskId":' + quote(e.taskId) +
     ',"guidanceHash":' + quote(e.guidanceHash) +
-    ',"retrievedRuleIds":' + stringList(e.retrievedRuleIds) +
-    ',"toolsUsed":' + stringList(e.toolsUsed) +
-    ',"filesTouched":' + stringList(e.filesTouched) +
+    ',"retrievedRuleIds":' + lastRuleIds.json(e.retrievedRuleIds) +
+    ',"toolsUsed":' + lastTools.json(e.toolsUsed) +
+    ',"filesTouched":' + lastFiles.json(e.filesTouched) +
     ',"diffSummary":' + diffSummary(e.diffSummary) +
     ',"testResults":' + testResults(e.testResults) +
     ',"violations":' + violations(e.violations) +
@@ -72,7 +72,7 @@ function standardEventJson(e: RunEvent): string {
     keys++;
   }
   if (e.dependenciesAdded !== undefined) {
-    json += ',"dependenciesAdded":' + stringList(e.dependenciesAdded);
+    json += ',"dependenciesAdded":' + lastDependencies.json(e.dependenciesAdded);
     keys++;
   }
   if (keyCount(e) !== keys) json += extraFields(e);
@@ -141,11 +141,49 @@ function stringList(value: unknown): string {
   return json + ']';
 }
 
+/**
+ * The JSON of the last list seen in one field. Lists such as the tools used or
+ * the rules retrieved often repeat from one event to the next; reusing their
+ * JSON saves building it again (and the garbage collector its pieces).
+ */
+class LastStringList {
+  private items: unknown[] = [];
+  private text = '[]';
+
+  json(value: unknown): string {
+    if (!Array.isArray(value)) notStandard();
+    if (!this.matches(value)) {
+      this.text = stringList(value);
+      this.items = value.slice();
+    }
+    return this.text;
+  }
+
+  private matches(value: unknown[]): boolean {
+    if (value.length !== this.items.length) return false;
+    for (let i = 0; i < value.length; i++) if (value[i] !== this.items[i]) return false;
+    return true;
+  }
+}
+
+const lastRuleIds = new LastStringList();
+const lastTools = new LastStringList();
+const lastFiles = new LastStringList();
+const lastDependencies = new LastStringList();
+
 function num(value: unknown): string {
   // For finite numbers, String() and JSON.stringify agree (both write -0 as 0).
   if (typeof value !== 'number' || !Number.isFinite(value)) notStandard();
+  // Millisecond timestamps are heap numbers, which String() converts several times slower than small integers.
+  if (value >= 1e8 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+    const high = Math.floor(value / 1e8);
+    const low = String(value - high * 1e8);
+    return String(high) + ZEROS[8 - low.length] + low;
+  }
   return String(value);
 }
+
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
 
 function bool(value: unknown): string {
   return value === true ? 'true' : value === false ? 'false' : notStandard();

@@ -43,8 +43,9 @@ function pathOf(node: PathNode | null): string {
 
 /**
  * Deep-copies a JSON value, rejecting anything that would not survive a
- * JSON round trip unchanged: BigInt, functions, symbols, non-finite numbers,
+ * JSON round trip unchanged: BigInt, functions, symbol values, non-finite numbers,
  * cycles, class instances, `__proto__` keys, lone surrogates, over-long strings.
+ * Symbol-keyed properties are not JSON data: like JSON.stringify, the copy leaves them out.
  * `ancestors` holds the objects on the current path (to detect cycles).
  */
 function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], maxStringLength: number): unknown {
@@ -83,9 +84,6 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
     if (proto !== Object.prototype && proto !== null) {
       throw new LedgerValidationError(pathOf(at), `must be a plain object (got ${describe(value)})`);
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) {
-      throw new LedgerValidationError(pathOf(at), 'has symbol keys (not JSON-serialisable)');
-    }
     const copy: JsonObject = {};
     for (const key in value) {
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
@@ -104,6 +102,26 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
 function checkedString(value: string, parent: PathNode | null, key: string | number, maxStringLength: number): string {
   if (value.length > maxStringLength || !value.isWellFormed()) return cloneJson(value, { parent, key }, [], maxStringLength) as string;
   return value;
+}
+
+/** Own enumerable keys; for-in over an object of a stable shape is cheap (Object.keys would allocate). */
+function ownKeyCount(obj: JsonObject): number {
+  let count = 0;
+  for (const key in obj) if (Object.prototype.hasOwnProperty.call(obj, key)) count++;
+  return count;
+}
+
+function defined(value: unknown): number {
+  return value === undefined ? 0 : 1;
+}
+
+/** How many standard fields of an event hold a value (taskId and timestamp always do once checked). */
+function definedStandardFields(e: JsonObject): number {
+  return (
+    2 + defined(e.eventId) + defined(e.guidanceHash) + defined(e.retrievedRuleIds) + defined(e.toolsUsed) + defined(e.filesTouched) +
+    defined(e.diffSummary) + defined(e.testResults) + defined(e.violations) + defined(e.outcomeAccepted) + defined(e.reworkLines) +
+    defined(e.intent) + defined(e.durationMs) + defined(e.sessionId) + defined(e.clarifyingQuestions) + defined(e.dependenciesAdded)
+  );
 }
 
 /** `path[index].field`, leaving out an index of -1 and an empty field. */
@@ -166,7 +184,7 @@ class EventSanitizer {
     if (e.sessionId !== undefined) event.sessionId = this.requiredString(e.sessionId, 'sessionId');
     if (e.clarifyingQuestions !== undefined) event.clarifyingQuestions = this.count(e.clarifyingQuestions, 'clarifyingQuestions');
     if (e.dependenciesAdded !== undefined) event.dependenciesAdded = this.stringList(e.dependenciesAdded, 'dependenciesAdded');
-    this.copyExtras(e, event as unknown as JsonObject, STANDARD_FIELDS, null);
+    this.copyExtras(e, event as unknown as JsonObject, STANDARD_FIELDS, definedStandardFields(e), null);
     return event;
   }
 
@@ -220,14 +238,18 @@ class EventSanitizer {
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw new LedgerValidationError(pathOf(at), `must be a plain object (got ${describe(value)})`);
-    if (Object.getOwnPropertySymbols(value).length > 0) throw new LedgerValidationError(pathOf(at), 'has symbol keys (not JSON-serialisable)');
     if (Object.prototype.hasOwnProperty.call(value, '__proto__')) throw new LedgerValidationError(pathOf({ parent: at, key: '__proto__' }), 'is a forbidden key');
     if (this.ancestors.includes(value)) throw new LedgerValidationError(pathOf(at), 'is a circular reference');
     return value as JsonObject;
   }
 
-  /** Deep-copies the keys of `source` that are not in `known` onto `target`. */
-  private copyExtras(source: JsonObject, target: JsonObject, known: Set<string>, at: PathNode | null): void {
+  /**
+   * Deep-copies the keys of `source` that are not in `known` onto `target`.
+   * `definedKnown` says how many of the known keys hold a value: when that is
+   * all `source` has, there is nothing to copy (the common case, checked cheaply).
+   */
+  private copyExtras(source: JsonObject, target: JsonObject, known: Set<string>, definedKnown: number, at: PathNode | null): void {
+    if (ownKeyCount(source) === definedKnown) return;
     for (const key in source) {
       if (known.has(key) || !Object.prototype.hasOwnProperty.call(source, key)) continue;
       const value = source[key];
@@ -242,9 +264,9 @@ class EventSanitizer {
     return obj;
   }
 
-  /** Copies the nested object's non-standard fields onto its copy. */
-  private leaveNested(obj: JsonObject, copy: object, known: Set<string>, at: PathNode): void {
-    this.copyExtras(obj, copy as JsonObject, known, at);
+  /** Copies the nested object's non-standard fields onto its copy (`definedKnown` as in copyExtras). */
+  private leaveNested(obj: JsonObject, copy: object, known: Set<string>, definedKnown: number, at: PathNode): void {
+    this.copyExtras(obj, copy as JsonObject, known, definedKnown, at);
     this.ancestors.pop();
   }
 
@@ -256,7 +278,7 @@ class EventSanitizer {
       linesRemoved: this.count(d.linesRemoved, 'diffSummary.linesRemoved'),
       filesChanged: this.count(d.filesChanged, 'diffSummary.filesChanged'),
     };
-    this.leaveNested(d, copy, DIFF_FIELDS, DIFF_SUMMARY_AT);
+    this.leaveNested(d, copy, DIFF_FIELDS, 3, DIFF_SUMMARY_AT);
     return copy;
   }
 
@@ -270,7 +292,7 @@ class EventSanitizer {
       failed: t.failed === undefined ? 0 : this.count(t.failed, 'testResults.failed'),
       skipped: t.skipped === undefined ? 0 : this.count(t.skipped, 'testResults.skipped'),
     };
-    this.leaveNested(t, copy, TEST_FIELDS, TEST_RESULTS_AT);
+    this.leaveNested(t, copy, TEST_FIELDS, 1 + defined(t.passed) + defined(t.failed) + defined(t.skipped), TEST_RESULTS_AT);
     return copy;
   }
 
@@ -295,7 +317,7 @@ class EventSanitizer {
               : this.fail(fieldPath('violations', i, 'autoCorrected'), v.autoCorrected, 'must be a boolean'),
       };
       if (v.location !== undefined) violation.location = this.requiredString(v.location, 'violations', i, 'location');
-      this.leaveNested(v, violation, VIOLATION_FIELDS, at);
+      this.leaveNested(v, violation, VIOLATION_FIELDS, 3 + defined(v.autoCorrected) + defined(v.location), at);
       out[i] = violation;
     }
     return out;

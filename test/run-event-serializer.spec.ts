@@ -118,6 +118,17 @@ describe('serializeRunEvent', () => {
     );
   });
 
+  it('notices a list that changed since the last event, also when the same array was modified in place', () => {
+    const event = sanitizeRunEvent({ taskId: 't', timestamp: 1, toolsUsed: ['a', 'b'] }, LIMIT);
+    expect(serialized(event)).toBe(expected(event));
+    event.toolsUsed.push('c');
+    expect(serialized(event)).toBe(expected(event));
+    event.toolsUsed[0] = 'z';
+    expect(serialized(event)).toBe(expected(event));
+    event.toolsUsed.length = 0;
+    expect(serialized(event)).toBe(expected(event));
+  });
+
   it('rejects a line above the size limit by its UTF-8 size, naming the limit, on either path', () => {
     const standard = sanitizeRunEvent({ taskId: 't', timestamp: 1, guidanceHash: 'é'.repeat(600) }, LIMIT);
     const other = { ...standard, toolsUsed: 'not a list' } as unknown as RunEvent;

@@ -56,6 +56,26 @@ describe('logEvent validation', () => {
     expect(error.message).toMatch(/above the per-event limit of 1000 bytes/);
   });
 
+  it('leaves symbol-keyed properties out of the stored copy, at any depth, as JSON.stringify does', () => {
+    const key = Symbol('meta');
+    const input = {
+      taskId: 't',
+      timestamp: 1,
+      [key]: 'root',
+      diffSummary: { linesAdded: 1, linesRemoved: 0, filesChanged: 1, [key]: 'diff' },
+      testResults: { ran: true, [key]: 'tests' },
+      violations: [{ ruleId: 'r', description: 'd', severity: 'low', [key]: 'violation' }],
+      extra: { nested: { [key]: 'deep', kept: true } },
+    };
+    const stored = new RunLedger().logEvent(input);
+    const symbolKeys = (value: unknown): number =>
+      value && typeof value === 'object' ? Object.getOwnPropertySymbols(value).length + Object.values(value).reduce((n: number, v) => n + symbolKeys(v), 0) : 0;
+    expect(symbolKeys(stored)).toBe(0);
+    expect(stored).toEqual(JSON.parse(JSON.stringify(stored)));
+    expect((stored as unknown as { extra: unknown }).extra).toEqual({ nested: { kept: true } });
+    expect(stored.diffSummary).toEqual({ linesAdded: 1, linesRemoved: 0, filesChanged: 1 });
+  });
+
   it('drops undefined optional fields and keeps extra JSON fields', () => {
     const stored = new RunLedger().logEvent({ taskId: 't', timestamp: 1, sessionId: undefined, extra: { nested: [1, 'two', null] } });
     expect('sessionId' in stored).toBe(false);
