@@ -153,7 +153,7 @@ class LastStringList {
   json(value: unknown): string {
     if (!Array.isArray(value)) notStandard();
     if (!this.matches(value)) {
-      this.text = stringList(value);
+      this.text = contiguous(stringList(value));
       this.items = value.slice();
     }
     return this.text;
@@ -205,7 +205,7 @@ function quote(value: unknown): string {
   if (typeof value !== 'string') notStandard();
   let json = quoted.get(value);
   if (json !== undefined) return json;
-  json = quoteUncached(value);
+  json = contiguous(quoteUncached(value));
   if (value.length <= QUOTE_CACHE_MAX_LENGTH) {
     if (quoted.size >= QUOTE_CACHE_ENTRIES) quoted.clear();
     quoted.set(value, json);
@@ -217,4 +217,14 @@ function quote(value: unknown): string {
 function quoteUncached(value: unknown): string {
   if (typeof value !== 'string') notStandard();
   return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
+}
+
+/**
+ * `text`, stored in one piece. A string built with `+` is a tree of pieces that
+ * every copy of it walks again; cached strings are copied into every line, so
+ * they are made contiguous once (V8 does that when a character is read).
+ */
+function contiguous(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
