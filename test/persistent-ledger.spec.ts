@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PersistentLedger, PersistentLedgerConfig, RunLedger, createPersistentLedger } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
@@ -139,6 +139,27 @@ describe('PersistentLedger', () => {
     expect(eventsOnDisk(join(root, 'moved'))).toEqual(early);
     expect(logger.messages('log').join('\n')).toMatch(/recovered/);
     expect(await ledger.getStorageStats()).toMatchObject({ eventCount: 3, lastWriteOk: true, pendingEvents: 0 });
+  });
+
+  it('writes the next batch to the path again when events.ndjson is deleted or replaced under a running ledger', async () => {
+    const dir = makeTempDir();
+    const logger = new CapturingLogger();
+    const ledger = await ledgerAt(dir, { logger, enableWAL: false });
+    ledger.logEvent(runEventInput({ timestamp: 1 }));
+    await ledger.flush();
+
+    unlinkSync(join(dir, 'events.ndjson'));
+    const afterDelete = ledger.logEvent(runEventInput({ timestamp: 2 }));
+    await ledger.flush();
+    expect(eventsOnDisk(dir)).toEqual([afterDelete]);
+
+    writeFileSync(join(dir, 'events.ndjson.new'), '');
+    renameSync(join(dir, 'events.ndjson.new'), join(dir, 'events.ndjson'));
+    const afterReplace = ledger.logEvent(runEventInput({ timestamp: 3 }));
+    await ledger.flush();
+    expect(eventsOnDisk(dir)).toEqual([afterReplace]);
+    expect(logger.messages('warn').filter((m) => /removed or replaced/.test(m))).toHaveLength(2);
+    await ledger.destroy();
   });
 
   it('destroy releases the lock and keeps the files, so another ledger can open them', async () => {

@@ -489,24 +489,39 @@ export class FileEventStore extends EventStore {
     }
   }
 
-  /** Group commit: one positioned write of the whole batch, then one fdatasync. */
-  private async writeBatch(batch: QueuedEvent[]): Promise<void> {
-    await this.abandonLogIfMoved();
+  /**
+   * Group commit: one positioned write of the whole batch, then one fdatasync.
+   * Whether `events.ndjson` is still the file the store has open is checked
+   * alongside the write (the stat costs a thread-pool round trip); if it was
+   * removed or replaced, the batch is taken back out of the old file and
+   * written at the path anew.
+   */
+  private async writeBatch(batch: QueuedEvent[], reopened = false): Promise<void> {
     await this.open();
     const log = this.log!;
+    const moved = this.logWasMoved();
+    moved.catch(() => undefined); // awaited below; a failed write may leave it unawaited
     let bytes = 0;
     for (const queued of batch) bytes += queued.bytes;
     let position = this.logSize;
+    let stale: boolean;
     try {
       for (const view of this.encodedLines.peek(bytes)) {
         await writeFully(log, view, position);
         position += view.length;
       }
-      await log.datasync();
+      stale = await moved;
+      if (!stale) await log.datasync();
     } catch (err) {
       // Cut off whatever part of the batch reached the file, so the retry writes it exactly once.
       await log.truncate(this.logSize).catch(() => undefined);
       throw err;
+    }
+    if (stale) {
+      await log.truncate(this.logSize).catch(() => undefined);
+      await this.letGoOfMovedLog();
+      if (reopened) throw new Error(`${this.eventsPath} was removed or replaced again while the store wrote to it`);
+      return this.writeBatch(batch, true);
     }
     this.encodedLines.shift(bytes);
     let min = Infinity;
@@ -521,25 +536,26 @@ export class FileEventStore extends EventStore {
     this.scheduleIndexWrite();
   }
 
-  /**
-   * If `events.ndjson` was removed or replaced underneath the store, writing on
-   * through the old handle would put acknowledged events where nobody reads
-   * them. Let go of the old file and lock so that `open()` takes the path anew
-   * (and fails loudly if that is impossible).
-   */
-  private async abandonLogIfMoved(): Promise<void> {
-    if (!this.log) return;
-    let current: number | null = null;
+  /** Whether `events.ndjson` was removed or replaced since the store opened it. */
+  private async logWasMoved(): Promise<boolean> {
     try {
-      current = (await stat(this.eventsPath)).ino;
+      return (await stat(this.eventsPath)).ino !== this.logInode;
     } catch (err) {
-      if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTDIR')) throw err;
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return true;
+      throw err;
     }
-    if (current === this.logInode) return;
+  }
+
+  /**
+   * Writing on through the handle of a removed or replaced log would put
+   * acknowledged events where nobody reads them. Let go of the old file and
+   * lock so that `open()` takes the path anew (and fails loudly if that is impossible).
+   */
+  private async letGoOfMovedLog(): Promise<void> {
     this.logger.warn(`${this.eventsPath} was removed or replaced while the store had it open; reopening the path`);
     const log = this.log;
     this.log = null;
-    await log.close().catch(() => undefined);
+    await log?.close().catch(() => undefined);
     await this.lock.release();
   }
 
