@@ -1,5 +1,5 @@
 import { LedgerValidationError } from './errors/ledger-validation.error';
-import { RunEvent } from './interfaces/run-event.interface';
+import { RUN_EVENT_FIELDS, RunEvent } from './interfaces/run-event.interface';
 
 /**
  * Serialises a run event to one NDJSON line (without the newline).
@@ -36,13 +36,9 @@ function notStandard(): never {
   throw NOT_STANDARD;
 }
 
-const STANDARD_KEYS = new Set([
-  'eventId', 'taskId', 'guidanceHash', 'retrievedRuleIds', 'toolsUsed', 'filesTouched', 'diffSummary', 'testResults',
-  'violations', 'outcomeAccepted', 'reworkLines', 'intent', 'timestamp', 'durationMs', 'sessionId', 'clarifyingQuestions',
-  'dependenciesAdded',
-]);
+const STANDARD_KEYS = new Set<string>(RUN_EVENT_FIELDS);
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
-/** Fields every event of the standard shape has (all but the last three above). */
+/** Fields every event of the standard shape has (all but the last three of RUN_EVENT_FIELDS). */
 const STANDARD_KEY_COUNT = 14;
 
 function standardEventJson(e: RunEvent): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LedgerValidationError } from './errors/ledger-validation.error';
-import { RISK_CLASSES, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './interfaces/run-event.interface';
+import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './interfaces/run-event.interface';
 
 /** Default per-event size limit: the largest string, and the largest serialised event, in bytes. */
 export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024;
@@ -134,11 +134,7 @@ const DIFF_SUMMARY_AT: PathNode = { parent: null, key: 'diffSummary' };
 const TEST_RESULTS_AT: PathNode = { parent: null, key: 'testResults' };
 const VIOLATIONS_AT: PathNode = { parent: null, key: 'violations' };
 
-const STANDARD_FIELDS = new Set([
-  'eventId', 'taskId', 'guidanceHash', 'retrievedRuleIds', 'toolsUsed', 'filesTouched', 'diffSummary', 'testResults',
-  'violations', 'outcomeAccepted', 'reworkLines', 'intent', 'timestamp', 'durationMs', 'sessionId', 'clarifyingQuestions',
-  'dependenciesAdded',
-]);
+const STANDARD_FIELDS = new Set<string>(RUN_EVENT_FIELDS);
 const DIFF_FIELDS = new Set(['linesAdded', 'linesRemoved', 'filesChanged']);
 const TEST_FIELDS = new Set(['ran', 'passed', 'failed', 'skipped']);
 const VIOLATION_FIELDS = new Set(['ruleId', 'description', 'severity', 'location', 'autoCorrected']);

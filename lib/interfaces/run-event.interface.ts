@@ -91,3 +91,10 @@ export interface RunEvent {
  * Extra JSON fields are kept as they are.
  */
 export type RunEventInput = Partial<RunEvent> & Pick<RunEvent, 'taskId' | 'timestamp'> & Record<string, unknown>;
+
+/** The fields of {@link RunEvent}, in the order stored events have them; any other field is an extra JSON field. */
+export const RUN_EVENT_FIELDS: readonly (keyof RunEvent)[] = [
+  'eventId', 'taskId', 'guidanceHash', 'retrievedRuleIds', 'toolsUsed', 'filesTouched', 'diffSummary', 'testResults',
+  'violations', 'outcomeAccepted', 'reworkLines', 'intent', 'timestamp', 'durationMs', 'sessionId', 'clarifyingQuestions',
+  'dependenciesAdded',
+];
