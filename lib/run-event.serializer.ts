@@ -1,5 +1,6 @@
 import { LedgerValidationError } from './errors/ledger-validation.error';
 import { RUN_EVENT_FIELDS, RunEvent } from './interfaces/run-event.interface';
+import { ownKeyCount } from './run-event.validator';
 
 /**
  * Serialises a run event to one NDJSON line (without the newline).
@@ -38,8 +39,8 @@ function notStandard(): never {
 
 const STANDARD_KEYS = new Set<string>(RUN_EVENT_FIELDS);
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
-/** Fields every event of the standard shape has (all but the last three of RUN_EVENT_FIELDS). */
-const STANDARD_KEY_COUNT = 14;
+/** Fields every event of the standard shape has: all but the three optional ones at the end of RUN_EVENT_FIELDS. */
+const STANDARD_KEY_COUNT = RUN_EVENT_FIELDS.length - 3;
 
 function standardEventJson(e: RunEvent): string {
   if (typeof e !== 'object' || e === null) notStandard();
@@ -71,7 +72,7 @@ function standardEventJson(e: RunEvent): string {
     json += ',"dependenciesAdded":' + lastDependencies.json(e.dependenciesAdded);
     keys++;
   }
-  if (keyCount(e) !== keys) json += extraFields(e);
+  if (ownKeyCount(e) !== keys) json += extraFields(e);
   return json + '}';
 }
 
@@ -88,16 +89,9 @@ function extraFields(e: RunEvent): string {
   return json;
 }
 
-/** Own enumerable keys (for-in over a fast-shaped object is cheap; Object.keys would allocate). */
-function keyCount(value: object): number {
-  let count = 0;
-  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) count++;
-  return count;
-}
-
 /** A nested object with exactly `keys` fields; one with extra fields is left to JSON.stringify (with the whole event). */
 function plain(value: unknown, keys: number): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || keyCount(value) !== keys) notStandard();
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ownKeyCount(value) !== keys) notStandard();
   return value as Record<string, unknown>;
 }
 

@@ -105,7 +105,7 @@ function checkedString(value: string, parent: PathNode | null, key: string | num
 }
 
 /** Own enumerable keys; for-in over an object of a stable shape is cheap (Object.keys would allocate). */
-function ownKeyCount(obj: JsonObject): number {
+export function ownKeyCount(obj: object): number {
   let count = 0;
   for (const key in obj) if (Object.prototype.hasOwnProperty.call(obj, key)) count++;
   return count;
