@@ -21,6 +21,8 @@ export interface EventQuery {
  * queued until a later write succeeds.
  */
 export abstract class EventStore {
+  private readonly refusalListeners = new Set<(eventIds: string[]) => void>();
+
   /**
    * Whether other processes may write this store too (PostgreSQL: yes; the
    * locked NDJSON store: no). When false, a ledger's memory holds every event;
@@ -84,8 +86,26 @@ export abstract class EventStore {
    */
   abstract withWriterPaused<R>(fn: () => Promise<R>): Promise<R>;
 
-  /** Size, span and writer health. */
+  /**
+   * Size, span and writer health. A read: it takes no lock and creates nothing,
+   * and it answers from local state when the storage cannot be reached.
+   */
   abstract getStats(): Promise<StorageStats>;
+
+  /**
+   * Calls `listener` with the ids of events the store refused for good and set
+   * aside (see `LedgerEventRefusedError`); the ledger uses it to drop them from
+   * memory. Returns a function that removes the listener.
+   */
+  onRefused(listener: (eventIds: string[]) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
+  /** For stores: reports events refused for good (after they were set aside). */
+  protected notifyRefused(eventIds: string[]): void {
+    for (const listener of this.refusalListeners) listener(eventIds);
+  }
 
   /**
    * Takes exclusive write access.

@@ -5,6 +5,31 @@ interface FlushWaiter {
   target: number;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Set when an item this flush covers was refused: the flush rejects with it once its target is reached. */
+  failure?: Error;
+}
+
+/** An item the store refused for good, and why. */
+export interface RefusedItem<T> {
+  item: T;
+  error: Error;
+}
+
+/**
+ * How a store isolates items its backend refuses for good (the data itself is
+ * rejected, so no retry can cure it), instead of retrying them forever and
+ * blocking every later item.
+ */
+export interface RefusalPolicy<T> {
+  /** Whether a write failure says the data was refused (permanent), as opposed to a transient failure. */
+  isPermanent(err: Error): boolean;
+  /**
+   * Keeps refused items where nothing is lost (a dead-letter table) and logs
+   * them. Throws when it cannot: the whole batch then stays queued for retry.
+   */
+  setAside(refused: RefusedItem<T>[]): Promise<void>;
+  /** The error the `flush()` calls covering refused items reject with. */
+  errorFor(refused: RefusedItem<T>[]): Error;
 }
 
 /** Keeps the original error object (its code and stack), whatever realm it comes from. */
@@ -25,9 +50,17 @@ const RETRY_MAX_MS = 5_000;
  * `flush()`, or by a backoff timer when `autoFlush` is on) until it succeeds.
  * A batch is written exactly once provided `writeBatch` leaves no trace of a
  * failed attempt (both stores roll a failed batch back).
+ *
+ * With a {@link RefusalPolicy}, a batch that fails permanently is split in
+ * halves until the refused items are isolated; those are set aside and the
+ * flushes covering them reject, and every other item is written. A transient
+ * failure met while splitting leaves the whole batch queued (the store's writes
+ * must then be idempotent, as the PostgreSQL store's are).
  */
 export class GroupCommitQueue<T> {
   private pending: T[] = [];
+  /** Items of the batch being written now. */
+  private inFlight = 0;
   private enqueued = 0;
   private settled = 0;
   private waiters: FlushWaiter[] = [];
@@ -45,10 +78,16 @@ export class GroupCommitQueue<T> {
     private readonly writeBatch: (batch: T[]) => Promise<void>,
     private readonly logger: LoggerService,
     private readonly autoFlush: boolean,
+    private readonly refusals: RefusalPolicy<T> | null = null,
   ) {}
 
-  /** Items queued and not yet durable. */
+  /** Items not yet durable: queued, or in the batch being written. */
   get size(): number {
+    return this.pending.length + this.inFlight;
+  }
+
+  /** Items queued and not being written (what {@link supersede} can drop). */
+  get queuedCount(): number {
     return this.pending.length;
   }
 
@@ -144,16 +183,23 @@ export class GroupCommitQueue<T> {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
+      this.inFlight = batch.length;
+      let refused: RefusedItem<T>[];
       try {
-        await this.writeBatch(batch);
+        const refusedAt = await this.writeIsolatingRefusals(batch, 0);
+        refused = refusedAt.map(({ index, error }) => ({ item: batch[index], error }));
+        if (refused.length > 0) await this.refusals!.setAside(refused);
+        if (refused.length > 0) this.taintWaiters(this.settled + refusedAt[0].index, this.refusals!.errorFor(refused));
       } catch (err) {
         this.pending = batch.concat(this.pending);
+        this.inFlight = 0;
         this.fail(asError(err));
         this.draining = false;
         return this.lastError;
       }
+      this.inFlight = 0;
       if (this.lastError) {
-        this.logger.log(`Ledger writes recovered after "${this.lastError.message}"; ${batch.length} queued event(s) written`);
+        this.logger.log(`Ledger writes recovered after "${this.lastError.message}"; ${batch.length - refused.length} queued event(s) written`);
         this.lastError = null;
         this.retryDelayMs = RETRY_MIN_MS;
       }
@@ -163,9 +209,38 @@ export class GroupCommitQueue<T> {
     return null;
   }
 
+  /**
+   * Writes a batch; when it fails permanently, writes each half on its own
+   * until the refused items are isolated. Returns their indices in `batch`
+   * (offset by `offset`), in order. Throws on a transient failure.
+   */
+  private async writeIsolatingRefusals(batch: T[], offset: number): Promise<{ index: number; error: Error }[]> {
+    try {
+      await this.writeBatch(batch);
+      return [];
+    } catch (err) {
+      const error = asError(err);
+      if (!this.refusals?.isPermanent(error)) throw error;
+      if (batch.length === 1) return [{ index: offset, error }];
+      const half = batch.length >> 1;
+      const first = await this.writeIsolatingRefusals(batch.slice(0, half), offset);
+      const second = await this.writeIsolatingRefusals(batch.slice(half), offset + half);
+      return first.concat(second);
+    }
+  }
+
+  /** Flushes waiting for item `sequence` (or later ones) will reject with `error`. */
+  private taintWaiters(sequence: number, error: Error): void {
+    for (const waiter of this.waiters) if (waiter.target > sequence) waiter.failure ??= error;
+  }
+
   private markSettled(count: number): void {
     this.settled += count;
-    while (this.waiters.length > 0 && this.waiters[0].target <= this.settled) this.waiters.shift()!.resolve();
+    while (this.waiters.length > 0 && this.waiters[0].target <= this.settled) {
+      const waiter = this.waiters.shift()!;
+      if (waiter.failure) waiter.reject(waiter.failure);
+      else waiter.resolve();
+    }
   }
 
   private fail(error: Error): void {

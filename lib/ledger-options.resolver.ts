@@ -1,4 +1,4 @@
-import { validateCronExpression } from 'cron';
+import { CronTime, validateCronExpression } from 'cron';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { DEFAULT_COMPACTION_CRON } from './ledger.constants';
 import { LedgerCompactionOption, LedgerModuleOptions, LedgerStorageOption } from './interfaces/ledger-module-options.interface';
@@ -7,6 +7,7 @@ import { sqlIdentifier } from './postgres/sql-identifier';
 import { DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH } from './persistent-ledger';
 import { DEFAULT_MAX_EVENT_BYTES } from './run-event.validator';
 import { DEFAULT_LOCK_STALE_MS } from './file/file-lock';
+import type { EventStore } from './event-store';
 
 /** Module options after validation, with every default applied. */
 export interface ResolvedLedgerOptions extends LedgerModuleOptions {
@@ -20,29 +21,107 @@ export interface ResolvedLedgerOptions extends LedgerModuleOptions {
   maxEventBytes: number;
 }
 
+/** Longest delay a Node.js timer takes; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Every option `LedgerModuleOptions` declares; anything else is refused as a likely typo. */
+const MODULE_OPTION_KEYS = [
+  'storagePath', 'maxEvents', 'enableWAL', 'compaction', 'highWaterMark', 'lockStaleMs', 'storage', 'store',
+  'evaluators', 'maxEventBytes', 'forbiddenCommandPatterns', 'forbiddenDependencies', 'maxViolations', 'maxReworkRatio',
+] as const;
+const CRON_KEYS = ['cron', 'timeZone'];
+const INTERVAL_KEYS = ['intervalMs'];
+const POSTGRES_KEYS = ['type', 'connectionString', 'pool', 'schema', 'table', 'compactionLeaseMs'];
+
+/** A value as an error message shows it: its type, and the value where that helps (`string "5000"`). */
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'number') return `number ${String(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
+}
+
+/** Edit distance, to suggest the option a misspelt key meant. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** Refuses keys of `value` that are not in `known`, naming the closest known key. */
+function refuseUnknownKeys(prefix: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const scored = known.map((k) => ({ k, d: k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase()) }));
+    const best = scored.sort((a, b) => a.d - b.d)[0];
+    const hint = best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best.k}"?` : '';
+    throw new LedgerConfigError(`${prefix}${key}`, `is not a nestjs-ledger option${hint} (known: ${known.join(', ')})`);
+  }
+}
+
 function positiveInteger(option: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new LedgerConfigError(option, `must be ${allowZero ? 'a non-negative' : 'a positive'} integer (got ${String(value)})`);
+    throw new LedgerConfigError(option, `must be ${allowZero ? 'a non-negative' : 'a positive'} integer (got ${describeValue(value)})`);
   }
   return value;
+}
+
+function nonNegativeNumber(option: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'number' || !(value >= 0) || value === Infinity)) {
+    throw new LedgerConfigError(option, `must be a non-negative number (got ${describeValue(value)})`);
+  }
+}
+
+function arrayOf(option: string, value: unknown, what: string, check: (item: unknown) => boolean): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) throw new LedgerConfigError(option, `must be an array of ${what} (got ${describeValue(value)})`);
+  value.forEach((item, i) => {
+    if (!check(item)) throw new LedgerConfigError(`${option}[${i}]`, `must be ${what.replace(/s$/, '')} (got ${describeValue(item)})`);
+  });
 }
 
 function resolveCompaction(value: unknown): LedgerCompactionOption {
   if (value === undefined) return { cron: DEFAULT_COMPACTION_CRON };
   if (value === false) return false;
   if (value && typeof value === 'object' && 'cron' in value) {
+    refuseUnknownKeys('compaction.', value, CRON_KEYS);
     const { cron, timeZone } = value as { cron: unknown; timeZone?: unknown };
-    if (typeof cron !== 'string') throw new LedgerConfigError('compaction.cron', 'must be a cron expression string');
+    if (typeof cron !== 'string') throw new LedgerConfigError('compaction.cron', `must be a cron expression string (got ${describeValue(cron)})`);
     const check = validateCronExpression(cron);
     if (!check.valid) throw new LedgerConfigError('compaction.cron', `"${cron}" is not a valid cron expression (${check.error?.message ?? 'unparseable'})`);
-    if (timeZone !== undefined && typeof timeZone !== 'string') throw new LedgerConfigError('compaction.timeZone', 'must be an IANA time zone name');
+    if (timeZone !== undefined && typeof timeZone !== 'string') {
+      throw new LedgerConfigError('compaction.timeZone', `must be an IANA time zone name such as "Europe/Paris" (got ${describeValue(timeZone)})`);
+    }
+    if (timeZone) {
+      try {
+        new CronTime(cron, timeZone);
+      } catch {
+        throw new LedgerConfigError('compaction.timeZone', `"${timeZone}" is not a known IANA time zone (such as "Europe/Paris" or "UTC")`);
+      }
+    }
     return { cron, ...(timeZone ? { timeZone } : {}) };
   }
   if (value && typeof value === 'object' && 'intervalMs' in value) {
-    return { intervalMs: positiveInteger('compaction.intervalMs', (value as { intervalMs: unknown }).intervalMs, 0) };
+    refuseUnknownKeys('compaction.', value, INTERVAL_KEYS);
+    // Unset (what a config lookup gives for a missing key) is refused like 0, rather than defaulted.
+    const intervalMs = (value as { intervalMs: unknown }).intervalMs;
+    if (intervalMs === undefined) throw new LedgerConfigError('compaction.intervalMs', 'must be a positive integer of milliseconds (got undefined)');
+    positiveInteger('compaction.intervalMs', intervalMs, 0);
+    if ((intervalMs as number) > MAX_TIMER_MS) {
+      throw new LedgerConfigError('compaction.intervalMs', `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest Node.js timer); use a cron expression for longer periods`);
+    }
+    return { intervalMs: intervalMs as number };
   }
-  throw new LedgerConfigError('compaction', "must be { cron: '...' }, { intervalMs: n } or false");
+  throw new LedgerConfigError('compaction', `must be { cron: '...' }, { intervalMs: n } or false (got ${describeValue(value)})`);
 }
 
 function resolveStorage(value: unknown): LedgerStorageOption {
@@ -51,6 +130,7 @@ function resolveStorage(value: unknown): LedgerStorageOption {
   if (!storage || typeof storage !== 'object' || (storage.type !== 'ndjson' && storage.type !== 'postgres')) {
     throw new LedgerConfigError('storage', "must be { type: 'ndjson' } or { type: 'postgres', connectionString | pool }");
   }
+  refuseUnknownKeys('storage.', storage, storage.type === 'postgres' ? POSTGRES_KEYS : ['type']);
   if (storage.type === 'postgres') {
     if (!storage.pool && (typeof storage.connectionString !== 'string' || storage.connectionString.length === 0)) {
       throw new LedgerConfigError('storage.connectionString', 'is required for the PostgreSQL storage (or give storage.pool)');
@@ -69,9 +149,13 @@ function resolveStorage(value: unknown): LedgerStorageOption {
  * @throws LedgerConfigError naming the first invalid option.
  */
 export function resolveLedgerOptions(options: LedgerModuleOptions = {}): ResolvedLedgerOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new LedgerConfigError('options', `must be an object (got ${describeValue(options)})`);
+  }
+  refuseUnknownKeys('', options, MODULE_OPTION_KEYS);
   const storagePath = options.storagePath ?? DEFAULT_STORAGE_PATH;
   if (typeof storagePath !== 'string' || storagePath.trim().length === 0) {
-    throw new LedgerConfigError('storagePath', 'must be a non-empty directory path');
+    throw new LedgerConfigError('storagePath', `must be a non-empty directory path (got ${describeValue(storagePath)})`);
   }
   const maxEvents = positiveInteger('maxEvents', options.maxEvents, DEFAULT_MAX_EVENTS);
   const highWaterMark = positiveInteger('highWaterMark', options.highWaterMark, maxEvents * 2, true);
@@ -79,7 +163,15 @@ export function resolveLedgerOptions(options: LedgerModuleOptions = {}): Resolve
     throw new LedgerConfigError('highWaterMark', `must be 0 (off) or at least maxEvents (${maxEvents})`);
   }
   if (options.enableWAL !== undefined && typeof options.enableWAL !== 'boolean') {
-    throw new LedgerConfigError('enableWAL', 'must be a boolean');
+    throw new LedgerConfigError('enableWAL', `must be a boolean (got ${describeValue(options.enableWAL)})`);
+  }
+  arrayOf('forbiddenCommandPatterns', options.forbiddenCommandPatterns, 'RegExps', (p) => p instanceof RegExp);
+  arrayOf('forbiddenDependencies', options.forbiddenDependencies, 'package names', (d) => typeof d === 'string' && d.length > 0);
+  positiveInteger('maxViolations', options.maxViolations, 0, true);
+  nonNegativeNumber('maxReworkRatio', options.maxReworkRatio);
+  const store = options.store as Partial<Record<keyof EventStore, unknown>> | undefined;
+  if (store !== undefined && (store === null || typeof store !== 'object' || typeof store.enqueue !== 'function' || typeof store.readBatches !== 'function')) {
+    throw new LedgerConfigError('store', `must be an EventStore instance (got ${describeValue(options.store)})`);
   }
   if (options.evaluators !== undefined) {
     if (!Array.isArray(options.evaluators)) throw new LedgerConfigError('evaluators', 'must be an array of evaluators');

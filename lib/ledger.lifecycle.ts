@@ -14,6 +14,7 @@ import { LedgerConfigError } from './errors/ledger-config.error';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { ResolvedLedgerOptions } from './ledger-options.resolver';
 import { PersistentLedger } from './persistent-ledger';
+import { releaseCompactionJob } from './ledger.providers';
 
 /**
  * Mounts the compaction job on bootstrap and, on shutdown, stops it, waits for
@@ -83,6 +84,7 @@ export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, Be
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.options.compaction !== false) releaseCompactionJob(this.schedulerRegistry);
     try {
       await this.ledger.destroy();
     } catch (err) {

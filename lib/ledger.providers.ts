@@ -4,7 +4,7 @@ import { CronTime } from 'cron';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { EventStore } from './event-store';
 import { FileEventStore } from './file/file-event.store';
-import { LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
+import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
 import { LedgerCompactionOption, LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
 import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.resolver';
@@ -44,6 +44,30 @@ export function createStoreFromOptions(options: ResolvedLedgerOptions): EventSto
   });
 }
 
+/** Scheduler registries (one per application) in which a ledger has claimed the compaction job's name. */
+const claimedRegistries = new WeakSet<SchedulerRegistry>();
+
+/**
+ * Claims the compaction job's name in this application before any store is
+ * opened, so a second `LedgerModule.forRoot()` with compaction fails with a
+ * clear error instead of `@nestjs/schedule`'s duplicate-name error at bootstrap.
+ */
+function claimCompactionJob(registry: SchedulerRegistry): void {
+  if (claimedRegistries.has(registry)) {
+    throw new LedgerConfigError(
+      'compaction',
+      `LedgerModule.forRoot() is imported more than once in this application with compaction on (the job "${LEDGER_COMPACTION_JOB}" can run once): ` +
+        'import it once (isGlobal: true makes it visible everywhere), or set compaction: false on the other imports',
+    );
+  }
+  claimedRegistries.add(registry);
+}
+
+/** Releases the claim at shutdown, so an application context built again on the same registry can claim it. */
+export function releaseCompactionJob(registry: SchedulerRegistry | undefined): void {
+  if (registry) claimedRegistries.delete(registry);
+}
+
 /** The providers both `forRoot` and `forRootAsync` share: options validated once, then the store and the loaded ledger. */
 export const ledgerProviders: Provider[] = [
   {
@@ -54,6 +78,7 @@ export const ledgerProviders: Provider[] = [
       if (resolved.compaction !== false && !schedulerRegistry) {
         throw new LedgerConfigError('compaction', 'scheduling needs ScheduleModule.forRoot() imported by your application module (or set compaction: false)');
       }
+      if (resolved.compaction !== false) claimCompactionJob(schedulerRegistry!);
       return resolved;
     },
     inject: [MODULE_OPTIONS_TOKEN, { token: SchedulerRegistry, optional: true }],

@@ -45,6 +45,11 @@ export class PersistentLedger extends RunLedger {
         lockStaleMs: config.lockStaleMs,
         logger: config.logger,
       });
+    // An event the store refused for good is set aside by the store; memory must not count it either.
+    this.store.onRefused((eventIds) => {
+      const refused = new Set(eventIds);
+      this.events = this.events.filter((e) => !refused.has(e.eventId));
+    });
   }
 
   /**

@@ -5,6 +5,13 @@ import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, Task
 /** Default per-event size limit: the largest string, and the largest serialised event, in bytes. */
 export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Largest `taskId` and `eventId`, in UTF-8 bytes. Both are indexed columns on
+ * PostgreSQL, whose index entries cannot exceed about 2.7 KB; both stores
+ * refuse the same ids, so an event accepted by one is accepted by the other.
+ */
+export const MAX_ID_BYTES = 1024;
+
 const MAX_DEPTH = 64;
 /** The path reported for a problem with the event object itself. */
 const ROOT = 'event';
@@ -36,7 +43,8 @@ interface PathNode {
 function pathOf(node: PathNode | null): string {
   let path = '';
   for (let at = node; at !== null; at = at.parent) {
-    path = typeof at.key === 'number' ? `[${at.key}]${path}` : path === '' || path.startsWith('[') ? `${at.key}${path}` : `${at.key}.${path}`;
+    const rest = path === '' || path.startsWith('[') ? path : `.${path}`;
+    path = typeof at.key === 'number' ? `[${at.key}]${rest}` : `${at.key}${rest}`;
   }
   return path === '' ? ROOT : path;
 }
@@ -149,20 +157,21 @@ class EventSanitizer {
 
   constructor(private readonly maxStringLength: number) {}
 
-  run(input: unknown, freshId: boolean): RunEvent {
+  /** `idWhenMissing` gives the id of an event that has none (default: a new UUID). */
+  run(input: unknown, freshId: boolean, idWhenMissing: () => string = randomUUID): RunEvent {
     const e = this.plainObject(input, null);
     this.ancestors.push(e);
     const taskId = e.taskId;
     if (typeof taskId !== 'string' || taskId.length === 0) {
       throw new LedgerValidationError('taskId', `must be a non-empty string (got ${describe(taskId)})`);
     }
-    this.string(taskId, 'taskId');
+    this.id(taskId, 'taskId');
     if (typeof e.timestamp !== 'number') {
       throw new LedgerValidationError('timestamp', this.jsonProblem(e.timestamp) ?? `must be a finite number of epoch milliseconds (got ${describe(e.timestamp)})`);
     }
     const event: RunEvent = {
       // Set here rather than afterwards: objects built with all their fields at once serialise faster.
-      eventId: freshId || e.eventId === undefined ? randomUUID() : this.requiredString(e.eventId, 'eventId'),
+      eventId: freshId ? randomUUID() : e.eventId === undefined ? idWhenMissing() : this.id(this.requiredString(e.eventId, 'eventId'), 'eventId'),
       taskId,
       guidanceHash: e.guidanceHash === undefined ? '' : this.requiredString(e.guidanceHash, 'guidanceHash'),
       retrievedRuleIds: this.stringList(e.retrievedRuleIds, 'retrievedRuleIds') ?? [],
@@ -202,6 +211,20 @@ class EventSanitizer {
       throw new LedgerValidationError(fieldPath(path, index, field), `is ${value.length} characters long, above the per-event limit of ${this.maxStringLength} bytes`);
     }
     if (!value.isWellFormed()) throw new LedgerValidationError(fieldPath(path, index, field), 'contains a lone UTF-16 surrogate (not valid Unicode)');
+    return value;
+  }
+
+  /**
+   * An id (`taskId`, `eventId`): a string without U+0000, which PostgreSQL text
+   * cannot hold, and at most {@link MAX_ID_BYTES} bytes of UTF-8.
+   */
+  private id(value: string, path: string): string {
+    this.string(value, path);
+    if (value.includes('\u0000')) throw new LedgerValidationError(path, 'contains the character U+0000 (NUL), which the PostgreSQL store cannot hold in an id');
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only long ids need counting.
+    if (value.length * 3 > MAX_ID_BYTES && Buffer.byteLength(value) > MAX_ID_BYTES) {
+      throw new LedgerValidationError(path, `is ${Buffer.byteLength(value)} bytes of UTF-8, above the id limit of ${MAX_ID_BYTES} bytes`);
+    }
     return value;
   }
 
@@ -343,4 +366,20 @@ class EventSanitizer {
  */
 export function sanitizeRunEvent(input: unknown, maxEventBytes = DEFAULT_MAX_EVENT_BYTES, freshId = false): RunEvent {
   return new EventSanitizer(maxEventBytes).run(input, freshId);
+}
+
+/**
+ * Validates an event read back from a store with the same rules and defaults
+ * as `logEvent` input, so that queries never meet a malformed event. Returns
+ * null for one that is not a valid event (the store counts it as corrupt).
+ * An event without `eventId` gets `idWhenMissing()`, which must be stable
+ * for the same stored event (each read must give it the same id).
+ */
+export function restoreStoredEvent(value: unknown, maxEventBytes: number, idWhenMissing: () => string): RunEvent | null {
+  try {
+    return new EventSanitizer(maxEventBytes).run(value, false, idWhenMissing);
+  } catch (err) {
+    if (err instanceof LedgerValidationError) return null;
+    throw err;
+  }
 }

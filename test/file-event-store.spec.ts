@@ -155,6 +155,10 @@ describe('FileEventStore', () => {
     await first.releaseLock();
     damage(join(dir, 'index.json'));
     const store = openStore(dir);
+    // Reading stats is a read: it describes the log without rewriting anything...
+    expect(await store.getStats()).toMatchObject({ eventCount: 3, oldestEvent: 5, newestEvent: 7 });
+    // ...opening for writing rebuilds index.json.
+    await store.open();
     expect(await store.getStats()).toMatchObject({ eventCount: 3, oldestEvent: 5, newestEvent: 7 });
     expect(JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'))).toMatchObject({ eventCount: 3, taskIds: ['t5', 't6', 't7'] });
   });
@@ -177,6 +181,8 @@ describe('FileEventStore', () => {
     const logger = new CapturingLogger();
     const store = openStore(dir, { logger });
     expect(await store.readAll()).toEqual(good);
+    expect(await store.getStats()).toMatchObject({ eventCount: 2, corruptLines: 2 });
+    await store.open();
     expect(await store.getStats()).toMatchObject({ eventCount: 2, corruptLines: 2 });
     expect(logger.messages('warn').filter((m) => /2 unreadable line/.test(m))).toHaveLength(1);
   });

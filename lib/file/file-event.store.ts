@@ -125,7 +125,7 @@ export class FileEventStore extends EventStore {
           if (isBlankLine(line)) continue;
           // A line without the task id as a JSON string cannot belong to the task: skip the parse.
           if (taskNeedle !== null && !line.includes(taskNeedle)) continue;
-          const event = parseStoredLine(line);
+          const event = parseStoredLine(line, this.maxEventBytes);
           if (!event || event.timestamp < from || event.timestamp > to) continue;
           if (query.taskId !== undefined && event.taskId !== query.taskId) continue;
           batch.push(event);
@@ -138,7 +138,7 @@ export class FileEventStore extends EventStore {
   writeAll(events: readonly RunEvent[]): Promise<void> {
     return this.queue.exclusive(async () => {
       await this.open();
-      const replacedQueued = this.queue.size;
+      const replacedQueued = this.queue.queuedCount;
       const index = new StoreIndex();
       await this.replaceLog(async (write) => {
         for (let i = 0; i < events.length; i++) {
@@ -198,19 +198,26 @@ export class FileEventStore extends EventStore {
     return this.queue.exclusive(fn);
   }
 
+  /**
+   * A read, like `stream()`: a store this instance has not opened is described
+   * from `index.json` when it matches the log, or by scanning the log, without
+   * taking the lock or creating anything (another process may be writing it).
+   */
   async getStats(): Promise<StorageStats> {
-    await this.open();
+    const { index, logSize } = this.log ? { index: this.index, logSize: this.logSize } : await this.describeUnopened();
     const indexBytes = await stat(this.indexPath).then((s) => s.size, () => 0);
     return {
-      eventCount: this.index.eventCount,
-      storageSizeBytes: this.logSize + indexBytes,
-      oldestEvent: this.index.oldestTimestamp,
-      newestEvent: this.index.newestTimestamp,
+      eventCount: index.eventCount,
+      storageSizeBytes: logSize + indexBytes,
+      oldestEvent: index.oldestTimestamp,
+      newestEvent: index.newestTimestamp,
       driver: 'ndjson',
       pendingEvents: this.queue.size,
       lastWriteOk: this.queue.lastError === null,
       lastWriteError: this.queue.lastError?.message ?? null,
-      corruptLines: this.index.corruptLines,
+      corruptLines: index.corruptLines,
+      refusedEvents: 0,
+      countsStale: false,
     };
   }
 
@@ -238,6 +245,35 @@ export class FileEventStore extends EventStore {
     this.queue.close();
     await this.releaseLock();
     for (const path of [this.eventsPath, this.indexPath, this.lockPath]) await rm(path, { force: true });
+  }
+
+  private async describeUnopened(): Promise<{ index: StoreIndex; logSize: number }> {
+    let info;
+    try {
+      info = await stat(this.eventsPath);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return { index: new StoreIndex(), logSize: 0 };
+      throw err;
+    }
+    const saved = await this.readSavedIndex();
+    if (saved && saved.file.version === INDEX_VERSION && saved.file.logInode === info.ino && saved.file.logSizeBytes === info.size) {
+      return { index: saved.index, logSize: info.size };
+    }
+    const index = new StoreIndex();
+    await this.indexLines(index, 0, info.size);
+    return { index, logSize: info.size };
+  }
+
+  /** `index.json` as saved, or null when it is missing, unparseable or wrongly shaped. */
+  private async readSavedIndex(): Promise<{ file: StoreIndexFile; index: StoreIndex } | null> {
+    let file: StoreIndexFile;
+    try {
+      file = JSON.parse(await readFile(this.indexPath, 'utf8')) as StoreIndexFile;
+    } catch {
+      return null;
+    }
+    const index = StoreIndex.fromFile(file);
+    return index ? { file, index } : null;
   }
 
   private async sizeOnDisk(): Promise<number> {
@@ -324,7 +360,7 @@ export class FileEventStore extends EventStore {
     }
     const fragment = Buffer.allocUnsafe(this.logSize - fragmentStart);
     await log.read(fragment, 0, fragment.length, fragmentStart);
-    if (fragment.length <= this.maxEventBytes && parseStoredLine(fragment.toString('utf8'))) {
+    if (fragment.length <= this.maxEventBytes && parseStoredLine(fragment.toString('utf8'), this.maxEventBytes)) {
       await log.write(Buffer.from('\n'), 0, 1, this.logSize);
       await log.datasync();
       this.logSize += 1;
@@ -343,25 +379,21 @@ export class FileEventStore extends EventStore {
 
   /** Uses `index.json` when it describes this log; otherwise rebuilds it from the log (only the unindexed tail when possible). */
   private async loadIndex(): Promise<void> {
-    let saved: StoreIndexFile | null = null;
-    try {
-      saved = JSON.parse(await readFile(this.indexPath, 'utf8')) as StoreIndexFile;
-    } catch {
-      saved = null;
-    }
-    const index = saved ? StoreIndex.fromFile(saved) : null;
+    const read = await this.readSavedIndex();
+    const saved = read?.file;
+    const index = read?.index;
     const sameLog = index && saved?.version === INDEX_VERSION && saved.logInode === this.logInode;
     if (sameLog && saved!.logSizeBytes === this.logSize) {
       this.index = index;
     } else if (sameLog && typeof saved!.logSizeBytes === 'number' && saved!.logSizeBytes < this.logSize) {
       this.index = index;
       const before = index.eventCount;
-      await this.indexLines(saved!.logSizeBytes);
+      await this.indexLines(this.index, saved!.logSizeBytes, this.logSize);
       await this.writeIndex();
       this.logger.log(`Indexed ${this.index.eventCount - before} event(s) appended after ${this.indexPath} was last written`);
     } else {
       this.index = new StoreIndex();
-      await this.indexLines(0);
+      await this.indexLines(this.index, 0, this.logSize);
       await this.writeIndex();
       if (saved || this.index.eventCount > 0) {
         this.logger.log(`Rebuilt ${this.indexPath} from ${this.index.eventCount} event(s) in the log`);
@@ -372,22 +404,23 @@ export class FileEventStore extends EventStore {
     }
   }
 
-  private async indexLines(start: number): Promise<void> {
-    for await (const chunk of readNdjsonLines(this.eventsPath, start, this.logSize, this.maxEventBytes * 2)) {
+  /** Adds the lines of log bytes `[start, end)` to `index`. */
+  private async indexLines(index: StoreIndex, start: number, end: number): Promise<void> {
+    for await (const chunk of readNdjsonLines(this.eventsPath, start, end, this.maxEventBytes * 2)) {
       let min = Infinity;
       let max = -Infinity;
       for (const line of chunk.lines) {
         if (isBlankLine(line)) continue;
-        const event = parseStoredLine(line);
+        const event = parseStoredLine(line, this.maxEventBytes);
         if (!event) {
-          this.index.corruptLines++;
+          index.corruptLines++;
           continue;
         }
-        this.index.addEvent(event);
+        index.addEvent(event);
         if (event.timestamp < min) min = event.timestamp;
         if (event.timestamp > max) max = event.timestamp;
       }
-      this.index.noteSpan(chunk.start, chunk.end, min, max);
+      index.noteSpan(chunk.start, chunk.end, min, max);
     }
   }
 
@@ -409,7 +442,7 @@ export class FileEventStore extends EventStore {
           grownCodes.set(taskCodes);
           taskCodes = grownCodes;
         }
-        const event = parseStoredLine(line);
+        const event = parseStoredLine(line, this.maxEventBytes);
         if (event) {
           let code = codes.get(event.taskId);
           if (code === undefined) {

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { RunEvent } from '../interfaces/run-event.interface';
+import { restoreStoredEvent } from '../run-event.validator';
 
 /**
  * Contents of `index.json`. The first four fields are the original layout;
@@ -21,7 +23,8 @@ export interface StoreIndexFile {
 /** Appends are folded into the last block until it spans this many bytes. */
 const BLOCK_BYTES = 1024 * 1024;
 
-export const INDEX_VERSION = 2;
+/** Version 3: lines are validated as events when indexed (older indexes counted fewer corrupt lines). */
+export const INDEX_VERSION = 3;
 
 /** The summary of the log, kept in memory and written to `index.json` from time to time. */
 export class StoreIndex {
@@ -122,19 +125,27 @@ export class StoreIndex {
 }
 
 /**
- * Parses one stored line. Returns null for a line that is not a JSON object
- * with a string `taskId` and a finite `timestamp` (such lines are skipped and counted).
+ * The id of a stored event that has none (written by another tool or by hand):
+ * derived from the line, so that every read gives the same event the same id.
  */
-export function parseStoredLine(line: string): RunEvent | null {
+export function idOfStoredLine(line: string): string {
+  const hex = createHash('sha256').update(line).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Parses one stored line and validates it as `logEvent` validates its input
+ * (missing standard fields get their defaults). Returns null for a line that
+ * is not JSON or not a valid event: such lines are skipped and counted as corrupt.
+ */
+export function parseStoredLine(line: string, maxEventBytes: number): RunEvent | null {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return null;
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
-  const event = value as RunEvent;
-  return typeof event.taskId === 'string' && typeof event.timestamp === 'number' && Number.isFinite(event.timestamp) ? event : null;
+  return restoreStoredEvent(value, maxEventBytes, () => idOfStoredLine(line));
 }
 
 /** Whether a line is empty or only whitespace (skipped silently, as the original did). */

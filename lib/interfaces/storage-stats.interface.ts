@@ -16,6 +16,17 @@ export interface StorageStats {
   lastWriteOk: boolean;
   /** Message of the most recent write failure, while it lasts. */
   lastWriteError: string | null;
-  /** Stored lines that could not be parsed and are skipped on read. */
+  /** Stored lines (rows) that are not valid events and are skipped on read. */
   corruptLines: number;
+  /**
+   * Events the store refused for good and set aside (PostgreSQL: rows of the
+   * `<table>_rejected` dead-letter table; always 0 on the NDJSON store).
+   */
+  refusedEvents: number;
+  /**
+   * True when `eventCount`, `storageSizeBytes`, `oldestEvent`, `newestEvent`
+   * and `refusedEvents` are the last known values, because the storage could
+   * not be read now (PostgreSQL unreachable). The writer's health fields are always current.
+   */
+  countsStale: boolean;
 }

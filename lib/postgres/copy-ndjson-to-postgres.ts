@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Logger, LoggerService } from '@nestjs/common';
 import { FileEventStore } from '../file/file-event.store';
 import { PostgresEventStore } from './postgres-event.store';
@@ -15,15 +17,28 @@ export interface CopyNdjsonToPostgresOptions {
   logger?: LoggerService;
 }
 
+/** Thrown by {@link copyNdjsonToPostgres} when `from` holds no NDJSON store; nothing was created. */
+export class NoNdjsonStoreError extends Error {
+  override readonly name = 'NoNdjsonStoreError';
+
+  constructor(readonly from: string) {
+    super(`No NDJSON store at ${from}: ${join(from, 'events.ndjson')} does not exist. Give the storagePath of the app's ledger; nothing was created.`);
+  }
+}
+
 /**
  * Copies every event of an NDJSON store into the PostgreSQL store, in order.
  * It takes the file store's lock (so the app must be stopped), and it can be
  * run again after an interruption: rows are keyed by eventId, so events
  * already copied are not copied twice.
  *
- * @returns how many events were read and how many the table holds afterwards.
+ * @returns how many events were read, how many of them were new to the table
+ * (the others were already there, from an earlier run), and how many the table holds afterwards.
+ * @throws NoNdjsonStoreError when `from` has no `events.ndjson` (nothing is created, neither there nor in the database).
  */
-export async function copyNdjsonToPostgres(options: CopyNdjsonToPostgresOptions): Promise<{ read: number; tableCount: number }> {
+export async function copyNdjsonToPostgres(options: CopyNdjsonToPostgresOptions): Promise<{ read: number; inserted: number; tableCount: number }> {
+  const isFile = await stat(join(options.from, 'events.ndjson')).then((s) => s.isFile(), () => false);
+  if (!isFile) throw new NoNdjsonStoreError(options.from);
   const logger = options.logger ?? new Logger('LedgerCopy');
   const source = new FileEventStore({ storagePath: options.from, logger });
   const target = new PostgresEventStore({ connectionString: options.connectionString, schema: options.schema, table: options.table, autoFlush: false, logger });
@@ -41,7 +56,7 @@ export async function copyNdjsonToPostgres(options: CopyNdjsonToPostgresOptions)
     }
     await target.flush();
     const { eventCount } = await target.getStats();
-    return { read, tableCount: eventCount };
+    return { read, inserted: target.rowsInserted, tableCount: eventCount };
   } finally {
     await source.close().catch(() => undefined);
     await target.close().catch(() => undefined);

@@ -3,11 +3,12 @@ import { Logger, LoggerService } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { LedgerClosedError } from '../errors/ledger-closed.error';
 import { EventQuery, EventStore } from '../event-store';
-import { GroupCommitQueue } from '../group-commit.queue';
+import { LedgerEventRefusedError } from '../errors/ledger-event-refused.error';
+import { GroupCommitQueue, RefusedItem } from '../group-commit.queue';
 import { RunEvent } from '../interfaces/run-event.interface';
 import { StorageStats } from '../interfaces/storage-stats.interface';
 import { serializeRunEvent } from '../run-event.serializer';
-import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from '../run-event.validator';
+import { DEFAULT_MAX_EVENT_BYTES, restoreStoredEvent, sanitizeRunEvent } from '../run-event.validator';
 import { LedgerConfigError } from '../errors/ledger-config.error';
 import { loadPg } from './load-pg';
 import { sqlIdentifier } from './sql-identifier';
@@ -41,6 +42,21 @@ interface QueuedRow {
 const INSERT_CHUNK = 5_000;
 /** Rows per page when streaming reads. */
 const READ_PAGE = 5_000;
+/** How long `getStats()` waits for the server before answering with the last known counts. */
+const STATS_TIMEOUT_MS = 3_000;
+/**
+ * SQLSTATE classes in which the server refuses the data itself, so retrying the
+ * same rows cannot succeed: 22 data exception, 23 integrity constraint
+ * violation (a CHECK or NOT NULL of yours), 54 program limit exceeded (a value
+ * too large for an index). Any other failure is treated as transient.
+ */
+const REFUSED_DATA_CLASSES = new Set(['22', '23', '54']);
+
+/** Whether PostgreSQL refused the data of a statement (see {@link REFUSED_DATA_CLASSES}). */
+export function isDataRefusal(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.length === 5 && REFUSED_DATA_CLASSES.has(code.slice(0, 2));
+}
 /** Current schema version; MIGRATIONS[i] takes a store from version i to i + 1. */
 const MIGRATIONS: ((names: TableNames) => string[])[] = [
   (n) => [
@@ -55,6 +71,16 @@ const MIGRATIONS: ((names: TableNames) => string[])[] = [
     `CREATE INDEX IF NOT EXISTS ${n.taskIndex} ON ${n.events} (task_id, position)`,
     `CREATE TABLE IF NOT EXISTS ${n.leases} (name text PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`,
   ],
+  // Version 2: the dead-letter table of events the server refused.
+  (n) => [
+    `CREATE TABLE IF NOT EXISTS ${n.refused} (
+       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+       refused_at timestamptz NOT NULL DEFAULT now(),
+       event_id text NOT NULL,
+       sqlstate text,
+       error text NOT NULL,
+       event text NOT NULL)`,
+  ],
 ];
 
 interface TableNames {
@@ -62,10 +88,13 @@ interface TableNames {
   events: string;
   leases: string;
   versions: string;
+  refused: string;
   tsIndex: string;
   taskIndex: string;
   /** Unquoted `schema.table`, for regclass and lock keys. */
   qualified: string;
+  /** The dead-letter table, as the README and errors name it. */
+  refusedQualified: string;
 }
 
 /**
@@ -89,6 +118,17 @@ export class PostgresEventStore extends EventStore {
   private opening: Promise<void> | null = null;
   private opened = false;
   private closed = false;
+  /** Positions of rows that are not valid events, seen by reads (skipped, counted as corrupt). */
+  private readonly invalidPositions = new Set<string>();
+  /** Counts as last read from the server, for `getStats()` while it is unreachable. */
+  private lastCounts: Pick<StorageStats, 'eventCount' | 'storageSizeBytes' | 'oldestEvent' | 'newestEvent' | 'refusedEvents'> = {
+    eventCount: 0,
+    storageSizeBytes: 0,
+    oldestEvent: null,
+    newestEvent: null,
+    refusedEvents: 0,
+  };
+  private inserted = 0;
 
   constructor(options: PostgresEventStoreOptions) {
     super();
@@ -103,9 +143,11 @@ export class PostgresEventStore extends EventStore {
       events: name(''),
       leases: name('_leases'),
       versions: name('_schema'),
+      refused: name('_rejected'),
       tsIndex: `"${tableName}_ts_idx"`,
       taskIndex: `"${tableName}_task_idx"`,
       qualified: `${schema}."${tableName}"`,
+      refusedQualified: `${schema}."${tableName}_rejected"`,
     };
     this.logger = options.logger ?? new Logger('LedgerStore');
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
@@ -122,7 +164,16 @@ export class PostgresEventStore extends EventStore {
     }
     // An idle client whose server went away emits 'error'; unhandled it would crash the app.
     this.pool.on('error', (err) => this.logger.warn(`PostgreSQL connection lost: ${err.message}`));
-    this.queue = new GroupCommitQueue((batch) => this.insertBatch(batch), this.logger, options.autoFlush ?? true);
+    this.queue = new GroupCommitQueue((batch) => this.insertBatch(batch), this.logger, options.autoFlush ?? true, {
+      isPermanent: isDataRefusal,
+      setAside: (refused) => this.setAside(refused),
+      errorFor: (refused) => new LedgerEventRefusedError(refused.map((r) => r.item.event.eventId), this.names.refusedQualified, refused[0].error),
+    });
+  }
+
+  /** Rows this store inserted since it was created (rows already in the table are skipped, not counted). */
+  get rowsInserted(): number {
+    return this.inserted;
   }
 
   /** Connects and creates or migrates the schema (idempotent; safe when several replicas start at once). */
@@ -152,20 +203,33 @@ export class PostgresEventStore extends EventStore {
     if (query.from !== undefined) conditions.push(`ts >= $${params.push(query.from)}`);
     if (query.to !== undefined) conditions.push(`ts <= $${params.push(query.to)}`);
     if (query.taskId !== undefined) conditions.push(`task_id = $${params.push(query.taskId)}`);
-    const sql = `SELECT position, event FROM ${this.names.events} WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ${READ_PAGE}`;
-    for (;;) {
-      const { rows } = await this.pool.query<{ position: string; event: RunEvent }>(sql, params);
-      if (rows.length === 0) return;
-      params[0] = rows[rows.length - 1].position;
-      yield rows.map((row) => row.event);
-      if (rows.length < READ_PAGE) return;
+    const sql = `SELECT position, event_id, event FROM ${this.names.events} WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ${READ_PAGE}`;
+    const invalidBefore = this.invalidPositions.size;
+    try {
+      for (;;) {
+        const { rows } = await this.pool.query<{ position: string; event_id: string; event: unknown }>(sql, params);
+        if (rows.length === 0) return;
+        params[0] = rows[rows.length - 1].position;
+        const batch: RunEvent[] = [];
+        for (const row of rows) {
+          // Rows are validated like logEvent input: a row written by another tool or edited by hand never reaches memory malformed.
+          const event = restoreStoredEvent(row.event, this.maxEventBytes, () => row.event_id);
+          if (event) batch.push(event);
+          else this.invalidPositions.add(row.position);
+        }
+        if (batch.length > 0) yield batch;
+        if (rows.length < READ_PAGE) return;
+      }
+    } finally {
+      const found = this.invalidPositions.size - invalidBefore;
+      if (found > 0) this.logger.warn(`${found} row(s) of ${this.names.qualified} are not valid run events; they are skipped and counted in corruptLines`);
     }
   }
 
   writeAll(events: readonly RunEvent[]): Promise<void> {
     return this.queue.exclusive(async () => {
       await this.open();
-      const replacedQueued = this.queue.size;
+      const replacedQueued = this.queue.queuedCount;
       const rows = events.map((e) => {
         const event = sanitizeRunEvent(e, this.maxEventBytes);
         return { event, line: serializeRunEvent(event, this.maxEventBytes) };
@@ -201,10 +265,35 @@ export class PostgresEventStore extends EventStore {
     return this.queue.exclusive(fn);
   }
 
+  /**
+   * Never rejects because the server is away: the writer's health comes from
+   * local state, and the counts are the last known ones (`countsStale: true`)
+   * when the server does not answer within a few seconds.
+   */
   async getStats(): Promise<StorageStats> {
+    let countsStale = false;
+    try {
+      this.lastCounts = await withTimeout(this.readCounts(), STATS_TIMEOUT_MS);
+    } catch {
+      countsStale = true;
+    }
+    return {
+      ...this.lastCounts,
+      driver: 'postgres',
+      pendingEvents: this.queue.size,
+      lastWriteOk: this.queue.lastError === null,
+      lastWriteError: this.queue.lastError?.message ?? null,
+      corruptLines: this.invalidPositions.size,
+      countsStale,
+    };
+  }
+
+  private async readCounts(): Promise<PostgresEventStore['lastCounts']> {
     await this.open();
-    const { rows } = await this.pool.query<{ count: string; oldest: number | null; newest: number | null; bytes: string }>(
-      `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes FROM ${this.names.events}`,
+    const { rows } = await this.pool.query<{ count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }>(
+      `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes,
+              (SELECT count(*) FROM ${this.names.refused}) AS refused
+       FROM ${this.names.events}`,
       [this.names.qualified],
     );
     return {
@@ -212,11 +301,7 @@ export class PostgresEventStore extends EventStore {
       storageSizeBytes: Number(rows[0].bytes),
       oldestEvent: rows[0].oldest,
       newestEvent: rows[0].newest,
-      driver: 'postgres',
-      pendingEvents: this.queue.size,
-      lastWriteOk: this.queue.lastError === null,
-      lastWriteError: this.queue.lastError?.message ?? null,
-      corruptLines: 0,
+      refusedEvents: Number(rows[0].refused),
     };
   }
 
@@ -238,7 +323,7 @@ export class PostgresEventStore extends EventStore {
     this.closed = true;
     this.queue.close();
     try {
-      await this.pool.query(`DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}`);
+      await this.pool.query(`DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}, ${this.names.refused}`);
     } finally {
       if (this.ownsPool) await this.pool.end().catch(() => undefined);
     }
@@ -265,19 +350,48 @@ export class PostgresEventStore extends EventStore {
 
   private async insertBatch(batch: QueuedRow[]): Promise<void> {
     await this.open();
-    await this.transaction((client) => this.insertRows(client, batch));
+    this.inserted += await this.transaction((client) => this.insertRows(client, batch));
   }
 
-  private async insertRows(client: PoolClient, rows: QueuedRow[]): Promise<void> {
+  /**
+   * Keeps events the server refused in the dead-letter table (`<table>_rejected`),
+   * logs each with its id, and tells the ledger to leave them out of memory.
+   * The row holds the event's JSON as text, which any refused value fits in.
+   */
+  private async setAside(refused: RefusedItem<QueuedRow>[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.names.refused} (event_id, sqlstate, error, event)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+      [
+        refused.map((r) => r.item.event.eventId.replace(/\u0000/g, '\uFFFD')),
+        refused.map((r) => (r.error as { code?: string }).code ?? null),
+        refused.map((r) => r.error.message),
+        refused.map((r) => r.item.line),
+      ],
+    );
+    for (const { item, error } of refused) {
+      this.logger.error(
+        `Event ${item.event.eventId} (task ${item.event.taskId}) was refused by PostgreSQL (${(error as { code?: string }).code ?? 'no SQLSTATE'}: ${error.message}); ` +
+          `it is kept in ${this.names.refusedQualified} and left out of the ledger; the other events of its batch were written`,
+      );
+    }
+    this.notifyRefused(refused.map((r) => r.item.event.eventId));
+  }
+
+  /** Inserts rows (idempotent on event_id) and returns how many were new. */
+  private async insertRows(client: PoolClient, rows: QueuedRow[]): Promise<number> {
+    let inserted = 0;
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
-      await client.query(
+      const result = await client.query(
         `INSERT INTO ${this.names.events} (event_id, task_id, ts, event)
          SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::json[])
          ON CONFLICT (event_id) DO NOTHING`,
         [chunk.map((r) => r.event.eventId), chunk.map((r) => r.event.taskId), chunk.map((r) => r.event.timestamp), chunk.map((r) => r.line)],
       );
+      inserted += result.rowCount ?? 0;
     }
+    return inserted;
   }
 
   private async claimCompactionLease(): Promise<boolean> {
@@ -311,4 +425,14 @@ export class PostgresEventStore extends EventStore {
       client.release(broken);
     }
   }
+}
+
+/** Rejects with a timeout error when `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined); // may settle after the timeout
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
