@@ -1,4 +1,4 @@
-import { LedgerValidationError, RunLedger } from '../lib';
+import { LedgerValidationError, MAX_ID_BYTES, RunLedger } from '../lib';
 import { runEventInput } from './helpers/run-events';
 
 function rejectionOf(input: unknown, ledger = new RunLedger()): LedgerValidationError {
@@ -42,6 +42,19 @@ describe('logEvent validation', () => {
     ['a bad intent', { taskId: 't', timestamp: 1, intent: 'party' }, 'intent', /one of bug-fix/],
     ['a bad outcome', { taskId: 't', timestamp: 1, outcomeAccepted: 'yes' }, 'outcomeAccepted', /boolean or null/],
     ['an undefined array item', { taskId: 't', timestamp: 1, toolsUsed: [undefined] }, 'toolsUsed[0]', /undefined/],
+    // Paths read like JavaScript property paths, with the dot after an index.
+    ['a NaN inside an array of objects', { taskId: 't', timestamp: 1, extra: [{ n: NaN }] }, 'extra[0].n', /finite number \(got NaN\)/],
+    ['a NaN deep in an array', { taskId: 't', timestamp: 1, extra: [[{ a: { b: [1, NaN] } }]] }, 'extra[0][0].a.b[1]', /finite number/],
+    [
+      'a function in a violation extra',
+      { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 'low', meta: { x: () => 1 } }] },
+      'violations[0].meta.x',
+      /got function/,
+    ],
+    // Ids are columns on PostgreSQL: both stores refuse what it cannot hold.
+    ['a NUL in taskId', { taskId: 'a\u0000b', timestamp: 1 }, 'taskId', /U\+0000/],
+    ['a taskId above the id limit', { taskId: 't'.repeat(MAX_ID_BYTES + 1), timestamp: 1 }, 'taskId', /1025 bytes of UTF-8, above the id limit of 1024/],
+    ['a taskId above the id limit in UTF-8 bytes', { taskId: 'é'.repeat(513), timestamp: 1 }, 'taskId', /1026 bytes/],
   ])('rejects %s, naming the field', (_label, input, field, problem) => {
     const error = rejectionOf(input);
     expect(error.field).toBe(field);
@@ -86,6 +99,32 @@ describe('logEvent validation', () => {
     const stored = new RunLedger().logEvent({ taskId: 't', timestamp: -0, extra: { n: -0 } });
     expect(Object.is(stored.timestamp, 0)).toBe(true);
     expect(Object.is((stored as unknown as { extra: { n: number } }).extra.n, 0)).toBe(true);
+  });
+
+  it('accepts a taskId of exactly the id limit, and NUL in any other string (stored losslessly by both stores)', () => {
+    const ledger = new RunLedger();
+    const stored = ledger.logEvent({ taskId: 'é'.repeat(MAX_ID_BYTES / 2), timestamp: 1, sessionId: 's\u0000', toolsUsed: ['a\u0000b'], note: { 'k\u0000': 'v\u0000' } });
+    expect(stored.toolsUsed).toEqual(['a\u0000b']);
+    expect((stored as unknown as { note: object }).note).toEqual({ 'k\u0000': 'v\u0000' });
+  });
+
+  it('importEvents refuses an eventId with NUL or above the id limit, naming the event and field', () => {
+    for (const [eventId, problem] of [
+      ['id\u0000x', /U\+0000/],
+      ['i'.repeat(MAX_ID_BYTES + 1), /above the id limit/],
+    ] as const) {
+      const ledger = new RunLedger();
+      let error: unknown;
+      try {
+        ledger.importEvents([runEventInput(), { ...runEventInput(), eventId }]);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(LedgerValidationError);
+      expect((error as LedgerValidationError).field).toBe('[1].eventId');
+      expect((error as LedgerValidationError).message).toMatch(problem);
+      expect(ledger.eventCount).toBe(0);
+    }
   });
 
   it('leaves earlier events untouched when one is rejected', () => {
