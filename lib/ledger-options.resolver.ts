@@ -81,11 +81,11 @@ function nonNegativeNumber(option: string, value: unknown): void {
   }
 }
 
-function arrayOf(option: string, value: unknown, what: string, check: (item: unknown) => boolean): void {
+function arrayOf(option: string, value: unknown, item: { one: string; many: string }, check: (item: unknown) => boolean): void {
   if (value === undefined) return;
-  if (!Array.isArray(value)) throw new LedgerConfigError(option, `must be an array of ${what} (got ${describeValue(value)})`);
-  value.forEach((item, i) => {
-    if (!check(item)) throw new LedgerConfigError(`${option}[${i}]`, `must be ${what.replace(/s$/, '')} (got ${describeValue(item)})`);
+  if (!Array.isArray(value)) throw new LedgerConfigError(option, `must be an array of ${item.many} (got ${describeValue(value)})`);
+  value.forEach((element, i) => {
+    if (!check(element)) throw new LedgerConfigError(`${option}[${i}]`, `must be ${item.one} (got ${describeValue(element)})`);
   });
 }
 
@@ -165,8 +165,8 @@ export function resolveLedgerOptions(options: LedgerModuleOptions = {}): Resolve
   if (options.enableWAL !== undefined && typeof options.enableWAL !== 'boolean') {
     throw new LedgerConfigError('enableWAL', `must be a boolean (got ${describeValue(options.enableWAL)})`);
   }
-  arrayOf('forbiddenCommandPatterns', options.forbiddenCommandPatterns, 'RegExps', (p) => p instanceof RegExp);
-  arrayOf('forbiddenDependencies', options.forbiddenDependencies, 'package names', (d) => typeof d === 'string' && d.length > 0);
+  arrayOf('forbiddenCommandPatterns', options.forbiddenCommandPatterns, { one: 'a RegExp', many: 'RegExps' }, (p) => p instanceof RegExp);
+  arrayOf('forbiddenDependencies', options.forbiddenDependencies, { one: 'a package name', many: 'package names' }, (d) => typeof d === 'string' && d.length > 0);
   positiveInteger('maxViolations', options.maxViolations, 0, true);
   nonNegativeNumber('maxReworkRatio', options.maxReworkRatio);
   const store = options.store as Partial<Record<keyof EventStore, unknown>> | undefined;

@@ -187,6 +187,73 @@ describe('FileEventStore', () => {
     expect(logger.messages('warn').filter((m) => /2 unreadable line/.test(m))).toHaveLength(1);
   });
 
+  it('validates stored lines on every read path: incomplete events get the defaults and a stable id, invalid ones are corrupt lines', async () => {
+    const dir = makeTempDir();
+    mkdirSync(dir, { recursive: true });
+    const good = event({ timestamp: 3, taskId: 'm' });
+    writeFileSync(
+      join(dir, 'events.ndjson'),
+      [
+        '{"taskId":"m","timestamp":1}', // another tool's event: fixable
+        '{"taskId":5,"timestamp":1}', // not an event
+        '{"taskId":"m","timestamp":2,"violations":[{"ruleId":"r"}]}', // a violation without description and severity
+        '{"taskId":"a\\u0000b","timestamp":2}', // an id no store accepts any more
+        JSON.stringify(good),
+      ].join('\n') + '\n',
+    );
+    const store = openStore(dir);
+    const all = await store.readAll();
+    expect(all).toHaveLength(2);
+    expect(all[0]).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/),
+      taskId: 'm',
+      guidanceHash: '',
+      retrievedRuleIds: [],
+      toolsUsed: [],
+      filesTouched: [],
+      diffSummary: { linesAdded: 0, linesRemoved: 0, filesChanged: 0 },
+      testResults: { ran: false, passed: 0, failed: 0, skipped: 0 },
+      violations: [],
+      outcomeAccepted: null,
+      reworkLines: 0,
+      intent: 'general',
+      timestamp: 1,
+      durationMs: 0,
+    });
+    expect(all[1]).toEqual(good);
+    // The derived id is the same on every read, and on every path.
+    expect((await store.readRange(0, 1))[0].eventId).toBe(all[0].eventId);
+    const byTask: RunEvent[] = [];
+    for await (const e of store.stream({ taskId: 'm' })) byTask.push(e);
+    expect(byTask).toEqual(all);
+    expect(await store.getStats()).toMatchObject({ eventCount: 2, corruptLines: 3 });
+    await store.open();
+    expect(await store.getStats()).toMatchObject({ eventCount: 2, corruptLines: 3 });
+    // Compaction keeps the invalid lines aside rather than dropping them.
+    expect(await store.compact(10)).toBe(0);
+    await store.compact(1);
+    expect(readFileSync(join(dir, 'events.ndjson.corrupt'), 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('getStats is a read: no lock, nothing created, and it works while another store holds the lock', async () => {
+    const root = makeTempDir();
+    const missing = join(root, 'nothing-here');
+    expect(await createEventStore(missing).getStats()).toMatchObject({ eventCount: 0, storageSizeBytes: 0, oldestEvent: null, newestEvent: null, corruptLines: 0 });
+    expect(existsSync(missing)).toBe(false);
+
+    const dir = join(root, 'store');
+    const writer = openStore(dir);
+    for (const ts of [4, 8]) await writer.append(event({ timestamp: ts }));
+    const reader = openStore(dir);
+    const expected = await writer.getStats();
+    await expect(reader.getStats()).resolves.toEqual({ ...expected, storageSizeBytes: expect.any(Number) });
+    await expect(reader.open()).rejects.toBeInstanceOf(LedgerLockedError);
+    // The log is ahead of index.json (written at most once a second): the reader scans instead of trusting it.
+    await writer.append(event({ timestamp: 9 }));
+    expect(await reader.getStats()).toMatchObject({ eventCount: 3, newestEvent: 9 });
+    expect(readdirSync(dir).sort()).toEqual(['.lock', 'events.ndjson', 'index.json']);
+  });
+
   describe('lock', () => {
     it('refuses a second holder with LedgerLockedError naming the pid; only the holder releases it', async () => {
       const dir = makeTempDir();

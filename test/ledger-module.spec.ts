@@ -249,6 +249,50 @@ describe('LedgerModule', () => {
     expect(error.message).toContain(`"${option}"`);
   });
 
+  it.each([
+    // What forRootAsync gives when a config key is unset: refused like 0, not a zero-delay timer.
+    [{ compaction: { intervalMs: undefined } }, 'compaction.intervalMs', /positive integer of milliseconds \(got undefined\)/],
+    [{ compaction: { intervalMs: 2 ** 31 } }, 'compaction.intervalMs', /at most 2147483647 ms/],
+    [{ compaction: { cron: '0 * * * *', timeZone: 'Mars/Olympus_Mons' } }, 'compaction.timeZone', /"Mars\/Olympus_Mons" is not a known IANA time zone/],
+    [{ compaction: { cron: '0 * * * *', timezone: 'UTC' } }, 'compaction.timezone', /did you mean "compaction.timeZone"\?/],
+    [{ storagepath: '/tmp/x' }, 'storagepath', /is not a nestjs-ledger option; did you mean "storagePath"\?/],
+    [{ maxEvent: 5 }, 'maxEvent', /did you mean "maxEvents"\?/],
+    [{ storage: { type: 'postgres', connectionString: 'postgres://x', tabel: 't' } }, 'storage.tabel', /did you mean "storage.table"\?/],
+    // ConfigService returns strings: the message says the type, so "5000" does not read as valid.
+    [{ maxEvents: '5000' }, 'maxEvents', /must be a positive integer \(got string "5000"\)/],
+    [{ enableWAL: 'false' }, 'enableWAL', /must be a boolean \(got string "false"\)/],
+    [{ maxViolations: -1 }, 'maxViolations', /non-negative integer \(got number -1\)/],
+    [{ maxReworkRatio: '0.3' }, 'maxReworkRatio', /non-negative number \(got string "0.3"\)/],
+    [{ forbiddenCommandPatterns: ['rm -rf'] }, 'forbiddenCommandPatterns[0]', /must be a RegExp \(got string "rm -rf"\)/],
+    [{ forbiddenDependencies: 'left-pad' }, 'forbiddenDependencies', /must be an array of package names/],
+    [{ store: {} }, 'store', /must be an EventStore instance/],
+  ])('checks %j before anything is opened, naming %s', async (options, option, problem) => {
+    const dir = makeTempDir();
+    const error = await boot(LedgerModule.forRoot({ storagePath: dir, ...(options as LedgerModuleOptions) })).catch((e) => e);
+    expect(error).toBeInstanceOf(LedgerConfigError);
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(problem);
+    // Nothing was opened: no lock left behind, no store created.
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    expect(existsSync(join(dir, 'events.ndjson'))).toBe(false);
+  });
+
+  it('two LedgerModule.forRoot() with compaction in one app fail with the library\'s own message before any store is opened', async () => {
+    const [a, b] = [makeTempDir(), makeTempDir()];
+    @Module({ imports: [LedgerModule.forRoot({ storagePath: b })] })
+    class OtherFeature {}
+    const error = await boot(LedgerModule.forRoot({ storagePath: a }), { imports: [OtherFeature] }).catch((e) => e);
+    expect(error).toBeInstanceOf(LedgerConfigError);
+    expect(error.message).toMatch(/LedgerModule\.forRoot\(\) is imported more than once in this application with compaction on/);
+    expect(error.message).not.toMatch(/already exists/);
+    expect([a, b].filter((dir) => existsSync(join(dir, '.lock')))).toHaveLength(0);
+    // With compaction off on the second, both work.
+    @Module({ imports: [LedgerModule.forRoot({ storagePath: makeTempDir(), compaction: false })] })
+    class QuietFeature {}
+    const app = await boot(LedgerModule.forRoot({ storagePath: makeTempDir() }), { imports: [QuietFeature] });
+    expect(app.get(SchedulerRegistry).doesExist('cron', LEDGER_COMPACTION_JOB)).toBe(true);
+  });
+
   it('explains that ScheduleModule.forRoot() is needed when compaction is scheduled', async () => {
     const error = await boot(LedgerModule.forRoot({ storagePath: makeTempDir() }), { schedule: false }).catch((e) => e);
     expect(error).toBeInstanceOf(LedgerConfigError);

@@ -1,9 +1,9 @@
-import { renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PersistentLedger, PersistentLedgerConfig, RunLedger, createPersistentLedger } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { eventsOnDisk } from './helpers/ndjson';
-import { runEventInput } from './helpers/run-events';
+import { runEventInput, violation } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 
 describe('PersistentLedger', () => {
@@ -18,6 +18,20 @@ describe('PersistentLedger', () => {
   afterEach(async () => {
     for (const ledger of open.splice(0)) await ledger.destroy().catch(() => undefined);
     removeTempDirs();
+  });
+
+  it('loads only valid events from a store another tool wrote to: queries, metrics and evaluators never throw because of stored data', async () => {
+    const dir = makeTempDir();
+    const first = await ledgerAt(dir);
+    const kept = first.logEvent(runEventInput({ violations: [violation('no-any')], reworkLines: 6 }));
+    await first.destroy();
+    appendFileSync(join(dir, 'events.ndjson'), '{"taskId":"m","timestamp":1}\n{"taskId":"m","timestamp":2,"violations":[{"ruleId":"r"}]}\n{"taskId":"m","timestamp":3,"testResults":{"passed":2}}\n');
+    const ledger = await ledgerAt(dir);
+    expect(ledger.getEvents().map((e) => e.eventId)).toEqual([kept.eventId, expect.any(String)]);
+    expect(ledger.computeMetrics()).toMatchObject({ taskCount: 2, violationRate: 5, reworkLines: 3 });
+    expect(ledger.rankViolations()).toEqual([{ ruleId: 'no-any', frequency: 1, cost: 6, score: 6 }]);
+    for (const e of ledger.getEvents()) expect((await ledger.evaluate(e)).every((r) => !/Evaluator threw/.test(r.details ?? ''))).toBe(true);
+    expect((await ledger.getStorageStats()).corruptLines).toBe(2);
   });
 
   it('is a RunLedger', () => {

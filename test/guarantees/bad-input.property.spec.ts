@@ -5,7 +5,8 @@
  * and memory and disk agree afterwards. The sample app answers 400, never 500.
  */
 import fc from 'fast-check';
-import { FileEventStore, LedgerValidationError, PersistentLedger, createPersistentLedger } from '../../lib';
+import { EventStore, FileEventStore, LedgerValidationError, MAX_ID_BYTES, PersistentLedger, PostgresEventStore, createPersistentLedger } from '../../lib';
+import { uniqueSchema, usePostgres } from '../helpers/postgres';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { RunningSample, startSampleApp } from '../helpers/sample-app';
 import { makeTempDir, removeTempDirs } from '../helpers/temp-dir';
@@ -13,7 +14,10 @@ import { makeTempDir, removeTempDirs } from '../helpers/temp-dir';
 const MAX_EVENT_BYTES = 4096;
 const RUNS = 100;
 
-type Input = { kind: 'valid'; input: Record<string, unknown> } | { kind: 'bad'; input: unknown; field: string; label: string };
+/** `via: 'import'` feeds the event to importEvents (keeping its eventId) instead of logEvent. */
+type Input =
+  | { kind: 'valid'; input: Record<string, unknown>; via?: 'import' }
+  | { kind: 'bad'; input: unknown; field: string; label: string; via?: 'import' };
 
 const text = fc.string({ unit: 'grapheme', maxLength: 24 });
 const count = fc.nat({ max: 10_000 });
@@ -96,38 +100,81 @@ const badEvent: fc.Arbitrary<Input> = fc.oneof(
   validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'guidanceHash', 'h'.repeat(MAX_EVENT_BYTES + 1)), field: 'guidanceHash', label: 'oversized string' }) as Input),
   validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'chunks', Array.from({ length: 5 }, () => 'c'.repeat(1000))), field: 'event', label: 'oversized event' }) as Input),
   fc.constantFrom<unknown>(null, 7, 'event', [], new Map()).map((input) => ({ kind: 'bad', input, field: 'event', label: 'not a plain object' }) as Input),
+  // What the PostgreSQL store cannot hold in an id is refused by both stores.
+  fc.tuple(validEvent, fc.constantFrom('\u0000', 'a\u0000', '\u0000b\u0000')).map(([e, id]) => ({ kind: 'bad', input: withField(e, 'taskId', id), field: 'taskId', label: 'NUL in taskId' }) as Input),
+  validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'taskId', 'ü'.repeat(MAX_ID_BYTES / 2 + 1)), field: 'taskId', label: 'taskId above the id limit' }) as Input),
+  validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'eventId', 'ev\u0000'), field: '[0].eventId', label: 'NUL in an imported eventId', via: 'import' }) as Input),
 );
+
+/** Strings anywhere but in the ids may hold NUL: both stores keep them losslessly. */
+const validWithNul = validEvent.map((e) => ({ kind: 'valid', input: { ...e, toolsUsed: ['a\u0000b'], note: { 'k\u0000': 'v\u0000' } } }) as Input);
+/** Imported events keep their ids (unique per sequence). */
+let importedIds = 0;
+const validImport = validEvent.map((e) => ({ kind: 'valid', input: { ...e, eventId: `imported-${importedIds++}` }, via: 'import' }) as Input);
 
 /** Symbol-keyed properties are not JSON data: they are left out (as JSON.stringify does), and the event is stored. */
 const validWithSymbolKey = validEvent.map((e) => ({ kind: 'valid', input: { ...e, [Symbol('k')]: 1 } }) as Input);
 
 const sequence = fc.array(
-  fc.oneof({ arbitrary: validEvent.map((input) => ({ kind: 'valid', input }) as Input), weight: 2 }, { arbitrary: validWithSymbolKey, weight: 1 }, { arbitrary: badEvent, weight: 6 }),
+  fc.oneof(
+    { arbitrary: validEvent.map((input) => ({ kind: 'valid', input }) as Input), weight: 2 },
+    { arbitrary: validWithSymbolKey, weight: 1 },
+    { arbitrary: validWithNul, weight: 1 },
+    { arbitrary: validImport, weight: 1 },
+    { arbitrary: badEvent, weight: 6 },
+  ),
   { minLength: 1, maxLength: 25 },
 );
 
+/** Opens a fresh store of one driver for each generated sequence, and a second handle on the same storage to read it back. */
+interface Driver {
+  name: string;
+  fresh(): { store: EventStore; reopen(): EventStore };
+}
+
 describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
   afterAll(removeTempDirs);
+  const server = usePostgres();
 
-  it(`logEvent on ${RUNS} generated sequences of valid and malformed events`, async () => {
+  const drivers: Driver[] = [
+    {
+      name: 'NDJSON',
+      fresh: () => {
+        const dir = makeTempDir('ledger-prop-');
+        const open = () => new FileEventStore({ storagePath: dir, maxEventBytes: MAX_EVENT_BYTES, logger: new CapturingLogger() });
+        return { store: open(), reopen: open };
+      },
+    },
+    {
+      name: 'PostgreSQL',
+      fresh: () => {
+        const schema = uniqueSchema('prop');
+        const open = () => new PostgresEventStore({ connectionString: server().connectionString, schema, maxEventBytes: MAX_EVENT_BYTES, logger: new CapturingLogger() });
+        return { store: open(), reopen: open };
+      },
+    },
+  ];
+
+  it.each(drivers.map((d) => [d.name, d] as const))(`logEvent and importEvents on ${RUNS} generated sequences of valid and malformed events: %s store`, async (_name, driver) => {
     const tally = { sequences: 0, valid: 0, rejected: 0, byKind: {} as Record<string, number> };
     await fc.assert(
       fc.asyncProperty(sequence, async (inputs) => {
-        const dir = makeTempDir('ledger-prop-');
-        const ledger: PersistentLedger = createPersistentLedger({ storagePath: dir, maxEventBytes: MAX_EVENT_BYTES, compactIntervalMs: 0, logger: new CapturingLogger() });
+        const { store, reopen } = driver.fresh();
+        const ledger: PersistentLedger = createPersistentLedger({ store, maxEventBytes: MAX_EVENT_BYTES, compactIntervalMs: 0, logger: new CapturingLogger() });
         await ledger.init();
+        const give = (item: Input) => (item.via === 'import' ? ledger.importEvents([item.input]) : ledger.logEvent(item.input));
         try {
           let accepted = 0;
           for (const item of inputs) {
             if (item.kind === 'valid') {
-              ledger.logEvent(item.input);
+              give(item);
               accepted++;
               tally.valid++;
               continue;
             }
             let thrown: unknown = null;
             try {
-              ledger.logEvent(item.input);
+              give(item);
             } catch (err) {
               thrown = err;
             }
@@ -139,7 +186,9 @@ describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
             tally.byKind[item.label] = (tally.byKind[item.label] ?? 0) + 1;
           }
           await ledger.flush();
-          const onDisk = await new FileEventStore({ storagePath: dir, logger: new CapturingLogger() }).readAll();
+          const reader = reopen();
+          const onDisk = await reader.readAll();
+          await reader.close();
           expect(onDisk).toEqual(ledger.getEvents());
           expect(onDisk).toHaveLength(accepted);
           expect((await ledger.getStorageStats()).eventCount).toBe(accepted);
@@ -151,7 +200,7 @@ describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
       }),
       { numRuns: RUNS },
     );
-    console.log(`bad-input suite: ${JSON.stringify(tally)}`);
+    console.log(`bad-input suite (${driver.name}): ${JSON.stringify(tally)}`);
     expect(tally.rejected).toBeGreaterThan(0);
   }, 120_000);
 
