@@ -48,7 +48,7 @@ export class PersistentLedger extends RunLedger {
     // An event the store refused for good is set aside by the store; memory must not count it either.
     this.store.onRefused((eventIds) => {
       const refused = new Set(eventIds);
-      this.events = this.events.filter((e) => !refused.has(e.eventId));
+      this.replaceEvents(this.events.filter((e) => !refused.has(e.eventId)));
     });
   }
 
@@ -75,7 +75,7 @@ export class PersistentLedger extends RunLedger {
       const mark = this.events.length;
       const loaded: RunEvent[] = [];
       for await (const batch of this.store.readBatches()) for (const event of batch) loaded.push(event);
-      this.events = mark === this.events.length ? loaded : loaded.concat(this.events.slice(mark));
+      this.replaceEvents(mark === this.events.length ? loaded : loaded.concat(this.events.slice(mark)));
     });
   }
 
@@ -148,7 +148,7 @@ export class PersistentLedger extends RunLedger {
       const plan = planRetention(settled.map((e) => e.timestamp), this.maxEvents);
       if (plan) {
         const keep = retentionFilter(plan);
-        this.events = settled.filter((e) => keep(e.timestamp)).concat(this.events.slice(mark));
+        this.replaceEvents(settled.filter((e) => keep(e.timestamp)).concat(this.events.slice(mark)));
       }
       return evicted;
     });

@@ -20,6 +20,8 @@ export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
  */
 export class RunLedger {
   protected events: RunEvent[] = [];
+  /** The ids of `events`: an event id is unique in the ledger (and a key of the PostgreSQL table). */
+  private eventIds = new Set<string>();
   protected readonly maxEventBytes: number;
   private evaluators: Evaluator[];
 
@@ -83,10 +85,11 @@ export class RunLedger {
    * Sets `durationMs = now - timestamp` on the event, stores a copy (keeping its
    * `eventId`) and returns the stored copy.
    *
-   * @throws LedgerValidationError when the event is not storable.
+   * @throws LedgerValidationError when the event is not storable, or its `eventId` is already in the ledger (finalized twice).
    */
   finalizeEvent(event: RunEvent): RunEvent {
     const stored = sanitizeRunEvent({ ...event, durationMs: Date.now() - event.timestamp }, this.maxEventBytes);
+    this.refuseKnownId(stored.eventId, 'eventId');
     this.append([stored]);
     event.durationMs = stored.durationMs;
     return stored;
@@ -136,10 +139,12 @@ export class RunLedger {
    * Adds events as they are, keeping their `eventId` (one is assigned where missing).
    * All are validated before any is stored.
    *
-   * @throws LedgerValidationError naming `[index].field` of the first bad event; nothing is stored then.
+   * @throws LedgerValidationError naming `[index].field` of the first bad event (an `eventId` already
+   * in the ledger, or twice in `events`, too); nothing is stored then.
    */
   importEvents(events: unknown[]): void {
     if (!Array.isArray(events)) throw new LedgerValidationError('events', 'must be an array of run events');
+    const batchIds = new Set<string>();
     const accepted = events.map((event, i) => {
       try {
         return sanitizeRunEvent(event, this.maxEventBytes);
@@ -148,12 +153,30 @@ export class RunLedger {
         throw err;
       }
     });
+    accepted.forEach((event, i) => {
+      this.refuseKnownId(event.eventId, `[${i}].eventId`);
+      if (batchIds.has(event.eventId)) throw new LedgerValidationError(`[${i}].eventId`, `"${event.eventId}" appears twice in the imported events (event ids are unique)`);
+      batchIds.add(event.eventId);
+    });
     this.append(accepted);
   }
 
   /** Empties the in-memory list. */
   clear(): void {
-    this.events = [];
+    this.replaceEvents([]);
+  }
+
+  /** Replaces the in-memory list (load, compaction) and the index of its ids. */
+  protected replaceEvents(events: RunEvent[]): void {
+    this.events = events;
+    this.eventIds = new Set();
+    for (const event of events) this.eventIds.add(event.eventId);
+  }
+
+  private refuseKnownId(eventId: string, field: string): void {
+    if (this.eventIds.has(eventId)) {
+      throw new LedgerValidationError(field, `"${eventId}" is already in the ledger (event ids are unique; log a new event with logEvent for a new run)`);
+    }
   }
 
   /** Aggregates over `events` (default: all). All zero for no events. */
@@ -201,6 +224,9 @@ export class RunLedger {
 
   /** Stores already-validated events. Subclasses persist them; it must throw before changing anything. */
   protected append(events: RunEvent[]): void {
-    for (const event of events) this.events.push(event);
+    for (const event of events) {
+      this.events.push(event);
+      this.eventIds.add(event.eventId);
+    }
   }
 }

@@ -31,6 +31,23 @@ describe('RunLedger', () => {
     });
   });
 
+  it('event ids are unique: finalizing twice or importing a known or repeated id is refused, and nothing is stored', () => {
+    const ledger = new RunLedger();
+    const event = ledger.createEvent('t');
+    ledger.finalizeEvent(event);
+    expect(() => ledger.finalizeEvent(event)).toThrow(expect.objectContaining({ name: 'LedgerValidationError', field: 'eventId', message: expect.stringMatching(/already in the ledger/) }));
+    expect(() => ledger.importEvents([{ ...runEventInput(), eventId: 'new' }, { ...runEventInput(), eventId: event.eventId }])).toThrow(
+      expect.objectContaining({ field: '[1].eventId' }),
+    );
+    expect(() => ledger.importEvents([{ ...runEventInput(), eventId: 'x' }, { ...runEventInput(), eventId: 'x' }])).toThrow(
+      expect.objectContaining({ field: '[1].eventId', message: expect.stringMatching(/appears twice/) }),
+    );
+    expect(ledger.eventCount).toBe(1);
+    ledger.clear();
+    ledger.importEvents([{ ...runEventInput(), eventId: event.eventId }]);
+    expect(ledger.getEvents().map((e) => e.eventId)).toEqual([event.eventId]);
+  });
+
   it('createEvent builds an empty, unjudged event stamped now, without storing it', () => {
     const ledger = new RunLedger();
     const before = Date.now();
