@@ -50,13 +50,14 @@ function pathOf(node: PathNode | null): string {
 }
 
 /**
- * Deep-copies a JSON value, rejecting anything that would not survive a
+ * Deep-copies a JSON value (or, with `copying` false, checks it in place,
+ * writing back only normalised numbers), rejecting anything that would not survive a
  * JSON round trip unchanged: BigInt, functions, symbol values, non-finite numbers,
  * cycles, class instances, `__proto__` keys, lone surrogates, over-long strings.
  * Symbol-keyed properties are not JSON data: like JSON.stringify, the copy leaves them out.
  * `ancestors` holds the objects on the current path (to detect cycles).
  */
-function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], maxStringLength: number): unknown {
+function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], maxStringLength: number, copying = true): unknown {
   switch (typeof value) {
     case 'string':
       if (value.length > maxStringLength) {
@@ -80,11 +81,11 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
   ancestors.push(value);
   let out: unknown;
   if (Array.isArray(value)) {
-    const copy = new Array<unknown>(value.length);
+    const copy = copying ? new Array<unknown>(value.length) : value;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       if (item === undefined) throw new LedgerValidationError(pathOf({ parent: at, key: i }), 'is undefined (not JSON-serialisable)');
-      copy[i] = typeof item === 'string' ? checkedString(item, at, i, maxStringLength) : cloneJson(item, { parent: at, key: i }, ancestors, maxStringLength);
+      copy[i] = typeof item === 'string' ? checkedString(item, at, i, maxStringLength) : cloneJson(item, { parent: at, key: i }, ancestors, maxStringLength, copying);
     }
     out = copy;
   } else {
@@ -92,13 +93,13 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
     if (proto !== Object.prototype && proto !== null) {
       throw new LedgerValidationError(pathOf(at), `must be a plain object (got ${describe(value)})`);
     }
-    const copy: JsonObject = {};
+    const copy: JsonObject = copying ? {} : (value as JsonObject);
     for (const key in value) {
       if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
       if (key === '__proto__') throw new LedgerValidationError(pathOf({ parent: at, key }), 'is a forbidden key');
       const child = (value as JsonObject)[key];
       if (child === undefined) continue;
-      copy[key] = typeof child === 'string' ? checkedString(child, at, key, maxStringLength) : cloneJson(child, { parent: at, key }, ancestors, maxStringLength);
+      copy[key] = typeof child === 'string' ? checkedString(child, at, key, maxStringLength) : cloneJson(child, { parent: at, key }, ancestors, maxStringLength, copying);
     }
     out = copy;
   }
@@ -155,7 +156,15 @@ const VIOLATION_FIELDS = new Set(['ruleId', 'description', 'severity', 'location
 class EventSanitizer {
   private readonly ancestors: object[] = [];
 
-  constructor(private readonly maxStringLength: number) {}
+  /**
+   * @param copying false for input the caller owns and gives up (an event just
+   *   parsed from storage): nested lists and objects are checked and completed
+   *   in place instead of copied. Caller input is always copied.
+   */
+  constructor(
+    private readonly maxStringLength: number,
+    private readonly copying = true,
+  ) {}
 
   /** `idWhenMissing` gives the id of an event that has none (default: a new UUID). */
   run(input: unknown, freshId: boolean, idWhenMissing: () => string = randomUUID): RunEvent {
@@ -246,7 +255,7 @@ class EventSanitizer {
   private stringList(value: unknown, path: string): string[] | undefined {
     if (value === undefined) return undefined;
     if (!Array.isArray(value)) this.fail(path, value, 'must be an array of strings');
-    const copy = new Array<string>(value.length);
+    const copy = this.copying ? new Array<string>(value.length) : (value as string[]);
     for (let i = 0; i < value.length; i++) copy[i] = this.requiredString(value[i], path, i);
     return copy;
   }
@@ -272,7 +281,7 @@ class EventSanitizer {
     for (const key in source) {
       if (known.has(key) || !Object.prototype.hasOwnProperty.call(source, key)) continue;
       const value = source[key];
-      if (value !== undefined) target[key] = cloneJson(value, { parent: at, key }, this.ancestors, this.maxStringLength);
+      if (value !== undefined) target[key] = cloneJson(value, { parent: at, key }, this.ancestors, this.maxStringLength, this.copying);
     }
   }
 
@@ -283,10 +292,16 @@ class EventSanitizer {
     return obj;
   }
 
-  /** Copies the nested object's non-standard fields onto its copy (`definedKnown` as in copyExtras). */
-  private leaveNested(obj: JsonObject, copy: object, known: Set<string>, definedKnown: number, at: PathNode): void {
-    this.copyExtras(obj, copy as JsonObject, known, definedKnown, at);
+  /**
+   * Finishes a nested standard object: its checked standard `fields` become its
+   * copy (or, when not copying, are written onto it), and its other fields are
+   * copied onto that (`definedKnown` as in copyExtras). Returns the result.
+   */
+  private leaveNested<T extends object>(obj: JsonObject, fields: T, known: Set<string>, definedKnown: number, at: PathNode): T {
+    const result = this.copying ? fields : (Object.assign(obj, fields) as T);
+    this.copyExtras(obj, result as JsonObject, known, definedKnown, at);
     this.ancestors.pop();
+    return result;
   }
 
   private diffSummary(value: unknown): RunEvent['diffSummary'] {
@@ -297,8 +312,7 @@ class EventSanitizer {
       linesRemoved: this.count(d.linesRemoved, 'diffSummary.linesRemoved'),
       filesChanged: this.count(d.filesChanged, 'diffSummary.filesChanged'),
     };
-    this.leaveNested(d, copy, DIFF_FIELDS, 3, DIFF_SUMMARY_AT);
-    return copy;
+    return this.leaveNested(d, copy, DIFF_FIELDS, 3, DIFF_SUMMARY_AT);
   }
 
   private testResults(value: unknown): RunEvent['testResults'] {
@@ -311,14 +325,13 @@ class EventSanitizer {
       failed: t.failed === undefined ? 0 : this.count(t.failed, 'testResults.failed'),
       skipped: t.skipped === undefined ? 0 : this.count(t.skipped, 'testResults.skipped'),
     };
-    this.leaveNested(t, copy, TEST_FIELDS, 1 + defined(t.passed) + defined(t.failed) + defined(t.skipped), TEST_RESULTS_AT);
-    return copy;
+    return this.leaveNested(t, copy, TEST_FIELDS, 1 + defined(t.passed) + defined(t.failed) + defined(t.skipped), TEST_RESULTS_AT);
   }
 
   private violations(value: unknown): Violation[] {
     if (value === undefined) return [];
     if (!Array.isArray(value)) this.fail('violations', value, 'must be an array');
-    const out = new Array<Violation>(value.length);
+    const out = this.copying ? new Array<Violation>(value.length) : (value as Violation[]);
     for (let i = 0; i < value.length; i++) {
       const at: PathNode = { parent: VIOLATIONS_AT, key: i };
       const v = this.enterNested(value[i], at);
@@ -336,8 +349,7 @@ class EventSanitizer {
               : this.fail(fieldPath('violations', i, 'autoCorrected'), v.autoCorrected, 'must be a boolean'),
       };
       if (v.location !== undefined) violation.location = this.requiredString(v.location, 'violations', i, 'location');
-      this.leaveNested(v, violation, VIOLATION_FIELDS, 3 + defined(v.autoCorrected) + defined(v.location), at);
-      out[i] = violation;
+      out[i] = this.leaveNested(v, violation, VIOLATION_FIELDS, 3 + defined(v.autoCorrected) + defined(v.location), at);
     }
     return out;
   }
@@ -377,7 +389,7 @@ export function sanitizeRunEvent(input: unknown, maxEventBytes = DEFAULT_MAX_EVE
  */
 export function restoreStoredEvent(value: unknown, maxEventBytes: number, idWhenMissing: () => string): RunEvent | null {
   try {
-    return new EventSanitizer(maxEventBytes).run(value, false, idWhenMissing);
+    return new EventSanitizer(maxEventBytes, false).run(value, false, idWhenMissing);
   } catch (err) {
     if (err instanceof LedgerValidationError) return null;
     throw err;

@@ -20,8 +20,12 @@ export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
  */
 export class RunLedger {
   protected events: RunEvent[] = [];
-  /** The ids of `events`: an event id is unique in the ledger (and a key of the PostgreSQL table). */
-  private eventIds = new Set<string>();
+  /**
+   * The ids of `events` (an event id is unique in the ledger, and a key of the
+   * PostgreSQL table), built on first need: only `finalizeEvent` and
+   * `importEvents` take ids from the caller, so a ledger that only logs never pays for it.
+   */
+  private eventIds: Set<string> | null = null;
   protected readonly maxEventBytes: number;
   private evaluators: Evaluator[];
 
@@ -169,11 +173,11 @@ export class RunLedger {
   /** Replaces the in-memory list (load, compaction) and the index of its ids. */
   protected replaceEvents(events: RunEvent[]): void {
     this.events = events;
-    this.eventIds = new Set();
-    for (const event of events) this.eventIds.add(event.eventId);
+    this.eventIds = null;
   }
 
   private refuseKnownId(eventId: string, field: string): void {
+    this.eventIds ??= new Set(this.events.map((e) => e.eventId));
     if (this.eventIds.has(eventId)) {
       throw new LedgerValidationError(field, `"${eventId}" is already in the ledger (event ids are unique; log a new event with logEvent for a new run)`);
     }
@@ -226,7 +230,7 @@ export class RunLedger {
   protected append(events: RunEvent[]): void {
     for (const event of events) {
       this.events.push(event);
-      this.eventIds.add(event.eventId);
+      this.eventIds?.add(event.eventId);
     }
   }
 }
