@@ -1,3 +1,4 @@
+import './nest-runtime.check';
 export * from './interfaces/run-event.interface';
 export * from './interfaces/evaluator.interface';
 export * from './interfaces/ledger-metrics.interface';

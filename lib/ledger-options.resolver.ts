@@ -1,9 +1,9 @@
-import { CronTime, validateCronExpression } from 'cron';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { DEFAULT_COMPACTION_CRON } from './ledger.constants';
 import { LedgerCompactionOption, LedgerModuleOptions, LedgerStorageOption } from './interfaces/ledger-module-options.interface';
 import { loadPg } from './postgres/load-pg';
 import { sqlIdentifier } from './postgres/sql-identifier';
+import { loadCron } from './schedule/load-cron';
 import { DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH } from './persistent-ledger';
 import { DEFAULT_MAX_EVENT_BYTES } from './run-event.validator';
 import { DEFAULT_LOCK_STALE_MS } from './file/file-lock';
@@ -96,6 +96,7 @@ function resolveCompaction(value: unknown): LedgerCompactionOption {
     refuseUnknownKeys('compaction.', value, CRON_KEYS);
     const { cron, timeZone } = value as { cron: unknown; timeZone?: unknown };
     if (typeof cron !== 'string') throw new LedgerConfigError('compaction.cron', `must be a cron expression string (got ${describeValue(cron)})`);
+    const { CronTime, validateCronExpression } = loadCron();
     const check = validateCronExpression(cron);
     if (!check.valid) throw new LedgerConfigError('compaction.cron', `"${cron}" is not a valid cron expression (${check.error?.message ?? 'unparseable'})`);
     if (timeZone !== undefined && typeof timeZone !== 'string') {

@@ -9,12 +9,13 @@ import {
   Optional,
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import type { CronJob } from 'cron';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { ResolvedLedgerOptions } from './ledger-options.resolver';
 import { PersistentLedger } from './persistent-ledger';
 import { releaseCompactionJob } from './ledger.providers';
+import { loadCron } from './schedule/load-cron';
 
 /**
  * Mounts the compaction job on bootstrap and, on shutdown, stops it, waits for
@@ -44,7 +45,7 @@ export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, Be
     const compaction = this.options.compaction;
     if (compaction === false || !this.schedulerRegistry) return;
     if ('cron' in compaction) {
-      this.cronJob = CronJob.from({
+      this.cronJob = loadCron().CronJob.from({
         cronTime: compaction.cron,
         onTick: () => this.runCompaction(),
         start: false,

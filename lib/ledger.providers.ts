@@ -1,6 +1,5 @@
 import { Logger, Provider } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronTime } from 'cron';
 import { LedgerConfigError } from './errors/ledger-config.error';
 import { EventStore } from './event-store';
 import { FileEventStore } from './file/file-event.store';
@@ -10,6 +9,7 @@ import { LedgerCompactionOption, LedgerModuleOptions } from './interfaces/ledger
 import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.resolver';
 import { PersistentLedger } from './persistent-ledger';
 import { PostgresEventStore } from './postgres/postgres-event.store';
+import { loadCron } from './schedule/load-cron';
 
 /**
  * Compaction calls of all replicas within the lease count as one tick, so the
@@ -18,7 +18,7 @@ import { PostgresEventStore } from './postgres/postgres-event.store';
 export function defaultCompactionLeaseMs(compaction: LedgerCompactionOption): number {
   if (compaction === false) return 30_000;
   if ('intervalMs' in compaction) return Math.min(30_000, Math.floor(compaction.intervalMs / 2));
-  const [first, second] = new CronTime(compaction.cron, compaction.timeZone).sendAt(2);
+  const [first, second] = new (loadCron().CronTime)(compaction.cron, compaction.timeZone).sendAt(2);
   return Math.min(30_000, Math.floor((second.toMillis() - first.toMillis()) / 2));
 }
 

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { PgPoolLike } from '../postgres/pg-pool.interface';
 import { EventStore } from '../event-store';
 import { RunLedgerOptions } from '../run-ledger';
 
@@ -23,8 +23,8 @@ export type LedgerStorageOption =
       type: 'postgres';
       /** `postgres://user:password@host:port/database` (or give `pool`). */
       connectionString?: string;
-      /** An existing `pg.Pool`; the ledger does not end it. */
-      pool?: Pool;
+      /** An existing `pg.Pool` (any object with its `query`, `connect`, `on` and `end`); the ledger does not end it. */
+      pool?: PgPoolLike;
       /** Schema of the ledger's tables. @default 'public' */
       schema?: string;
       /** Events table name (at most 48 characters). @default 'ledger_events' */

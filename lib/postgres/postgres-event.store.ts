@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, LoggerService } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
 import { LedgerClosedError } from '../errors/ledger-closed.error';
 import { EventQuery, EventStore } from '../event-store';
 import { LedgerEventRefusedError } from '../errors/ledger-event-refused.error';
@@ -18,7 +18,7 @@ export interface PostgresEventStoreOptions {
   /** `postgres://user:password@host:port/database`; the store then owns (and ends) its pool. */
   connectionString?: string;
   /** An existing `pg.Pool` to use; the store does not end it. */
-  pool?: Pool;
+  pool?: PgPoolLike;
   /** Schema of the ledger's tables (created if missing). @default 'public' */
   schema?: string;
   /** Name of the events table; the store also creates `<table>_leases` and `<table>_schema`. @default 'ledger_events' */
@@ -108,7 +108,7 @@ interface TableNames {
 export class PostgresEventStore extends EventStore {
   readonly sharedByReplicas = true;
   private readonly names: TableNames;
-  private readonly pool: Pool;
+  private readonly pool: PgPoolLike;
   private readonly ownsPool: boolean;
   private readonly logger: LoggerService;
   private readonly maxEventBytes: number;
@@ -207,7 +207,7 @@ export class PostgresEventStore extends EventStore {
     const invalidBefore = this.invalidPositions.size;
     try {
       for (;;) {
-        const { rows } = await this.pool.query<{ position: string; event_id: string; event: unknown }>(sql, params);
+        const { rows }: { rows: { position: string; event_id: string; event: unknown }[] } = await this.pool.query(sql, params);
         if (rows.length === 0) return;
         params[0] = rows[rows.length - 1].position;
         const batch: RunEvent[] = [];
@@ -290,7 +290,7 @@ export class PostgresEventStore extends EventStore {
 
   private async readCounts(): Promise<PostgresEventStore['lastCounts']> {
     await this.open();
-    const { rows } = await this.pool.query<{ count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }>(
+    const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } = await this.pool.query(
       `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes,
               (SELECT count(*) FROM ${this.names.refused}) AS refused
        FROM ${this.names.events}`,
@@ -335,7 +335,7 @@ export class PostgresEventStore extends EventStore {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`nestjs-ledger:${this.names.qualified}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${this.names.versions} (version integer NOT NULL)`);
-      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${this.names.versions}`);
+      const { rows }: { rows: { version: number | null }[] } = await client.query(`SELECT max(version) AS version FROM ${this.names.versions}`);
       const current = rows[0].version ?? 0;
       if (current > MIGRATIONS.length) {
         throw new LedgerConfigError('storage', `the table ${this.names.qualified} has schema version ${current}, newer than this release supports (${MIGRATIONS.length}); upgrade nestjs-ledger`);
@@ -379,7 +379,7 @@ export class PostgresEventStore extends EventStore {
   }
 
   /** Inserts rows (idempotent on event_id) and returns how many were new. */
-  private async insertRows(client: PoolClient, rows: QueuedRow[]): Promise<number> {
+  private async insertRows(client: PgClientLike, rows: QueuedRow[]): Promise<number> {
     let inserted = 0;
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
@@ -406,7 +406,7 @@ export class PostgresEventStore extends EventStore {
     return rows.length > 0;
   }
 
-  private async transaction<R>(work: (client: PoolClient) => Promise<R>): Promise<R> {
+  private async transaction<R>(work: (client: PgClientLike) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     // A checked-out client whose connection dies emits 'error'; without a listener that would crash the process.
