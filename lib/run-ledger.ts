@@ -9,9 +9,9 @@ import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from './run-event.validator
 /** Options of an in-memory {@link RunLedger}. */
 export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
   /** Evaluators run after the five built-ins. @default [] */
-  evaluators?: Evaluator[];
+  evaluators?: Evaluator[] | undefined;
   /** Largest accepted string in an event, and (when persisted) largest serialised event, in bytes. @default 4 MiB */
-  maxEventBytes?: number;
+  maxEventBytes?: number | undefined;
 }
 
 /**

@@ -8,13 +8,13 @@ import { ViolationRateEvaluator } from './violation-rate.evaluator';
 /** Settings of the five built-in evaluators. */
 export interface BuiltInEvaluatorOptions {
   /** Patterns `forbidden-command-scan` rejects. @default DEFAULT_FORBIDDEN_COMMAND_PATTERNS */
-  forbiddenCommandPatterns?: readonly RegExp[];
+  forbiddenCommandPatterns?: readonly RegExp[] | undefined;
   /** Package names `forbidden-dependency-scan` rejects. @default [] */
-  forbiddenDependencies?: readonly string[];
+  forbiddenDependencies?: readonly string[] | undefined;
   /** Violations per event `violation-rate` allows. @default 0 */
-  maxViolations?: number;
+  maxViolations?: number | undefined;
   /** Rework ratio `diff-quality` allows. @default 0.3 */
-  maxReworkRatio?: number;
+  maxReworkRatio?: number | undefined;
 }
 
 /** The built-in evaluators, in the order they run. */

@@ -20,13 +20,13 @@ export interface FileEventStoreOptions {
   /** Directory holding `events.ndjson`, `index.json` and `.lock`. */
   storagePath: string;
   /** Write queued events in the background as soon as they are logged; when false only `flush()` writes. @default true */
-  autoFlush?: boolean;
+  autoFlush?: boolean | undefined;
   /** Largest serialised event accepted, in bytes. @default 4 MiB */
-  maxEventBytes?: number;
+  maxEventBytes?: number | undefined;
   /** A lock not refreshed for this long is taken over. @default 30000 */
-  lockStaleMs?: number;
+  lockStaleMs?: number | undefined;
   /** Where warnings and write errors go. @default new Logger('LedgerStore') */
-  logger?: LoggerService;
+  logger?: LoggerService | undefined;
 }
 
 /** A queued event; its line waits, encoded, in the store's {@link EncodedLineQueue}. */

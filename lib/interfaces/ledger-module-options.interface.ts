@@ -8,7 +8,7 @@ export type LedgerCompactionOption =
       /** Cron expression (5 or 6 fields), e.g. `'0 * * * *'`. */
       cron: string;
       /** IANA time zone for the expression. @default the process's */
-      timeZone?: string;
+      timeZone?: string | undefined;
     }
   | {
       /** Milliseconds between compactions. */
@@ -22,35 +22,35 @@ export type LedgerStorageOption =
   | {
       type: 'postgres';
       /** `postgres://user:password@host:port/database` (or give `pool`). */
-      connectionString?: string;
+      connectionString?: string | undefined;
       /** An existing `pg.Pool` (any object with its `query`, `connect`, `on` and `end`); the ledger does not end it. */
-      pool?: PgPoolLike;
+      pool?: PgPoolLike | undefined;
       /** Schema of the ledger's tables. @default 'public' */
-      schema?: string;
+      schema?: string | undefined;
       /** Events table name (at most 48 characters). @default 'ledger_events' */
-      table?: string;
+      table?: string | undefined;
       /** Compaction ticks of all replicas within this window run once. @default 30000, or half of `compaction.intervalMs` when shorter */
-      compactionLeaseMs?: number;
+      compactionLeaseMs?: number | undefined;
     };
 
 /** Options of `LedgerModule.forRoot` / the factory of `forRootAsync`. */
 export interface LedgerModuleOptions extends RunLedgerOptions {
   /** Directory of the NDJSON store. @default '.ledger' */
-  storagePath?: string;
+  storagePath?: string | undefined;
   /** Retention: compaction keeps the newest this many events. @default 10000 */
-  maxEvents?: number;
+  maxEvents?: number | undefined;
   /** Write each event in the background as it is logged (group commit); when false, only flush/save/compaction/shutdown write. @default true */
-  enableWAL?: boolean;
+  enableWAL?: boolean | undefined;
   /** When retention compaction runs. @default { cron: '0 * * * *' } */
-  compaction?: LedgerCompactionOption;
+  compaction?: LedgerCompactionOption | undefined;
   /** Memory bound: above this many events in memory, a compaction runs at once; 0 turns it off. @default 2 x maxEvents */
-  highWaterMark?: number;
+  highWaterMark?: number | undefined;
   /** A store lock not refreshed for this long is taken over. @default 30000 */
-  lockStaleMs?: number;
+  lockStaleMs?: number | undefined;
   /** `{ type: 'postgres', connectionString }` for apps that run as several replicas. @default { type: 'ndjson' } at `storagePath` */
-  storage?: LedgerStorageOption;
+  storage?: LedgerStorageOption | undefined;
   /** Use this store instead of the one `storage` describes. */
-  store?: EventStore;
+  store?: EventStore | undefined;
 }
 
 /** Implemented by a class given to `forRootAsync({ useClass })` or `useExisting`. */

@@ -11,10 +11,10 @@ export interface CopyNdjsonToPostgresOptions {
   /** Target database. */
   connectionString: string;
   /** @default 'public' */
-  schema?: string;
+  schema?: string | undefined;
   /** @default 'ledger_events' */
-  table?: string;
-  logger?: LoggerService;
+  table?: string | undefined;
+  logger?: LoggerService | undefined;
 }
 
 /** Thrown by {@link copyNdjsonToPostgres} when `from` holds no NDJSON store; nothing was created. */

@@ -16,21 +16,21 @@ import { sqlIdentifier } from './sql-identifier';
 /** Options of a {@link PostgresEventStore}. Give `connectionString` or an existing `pool`. */
 export interface PostgresEventStoreOptions {
   /** `postgres://user:password@host:port/database`; the store then owns (and ends) its pool. */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** An existing `pg.Pool` to use; the store does not end it. */
-  pool?: PgPoolLike;
+  pool?: PgPoolLike | undefined;
   /** Schema of the ledger's tables (created if missing). @default 'public' */
-  schema?: string;
+  schema?: string | undefined;
   /** Name of the events table; the store also creates `<table>_leases` and `<table>_schema`. @default 'ledger_events' */
-  table?: string;
+  table?: string | undefined;
   /** Write queued events in the background as soon as they are logged. @default true */
-  autoFlush?: boolean;
+  autoFlush?: boolean | undefined;
   /** Largest serialised event accepted, in bytes. @default 4 MiB */
-  maxEventBytes?: number;
+  maxEventBytes?: number | undefined;
   /** Compaction calls from all replicas within this window count as one tick: only the first runs. @default 30000 */
-  compactionLeaseMs?: number;
+  compactionLeaseMs?: number | undefined;
   /** Where warnings and write errors go. @default new Logger('LedgerStore') */
-  logger?: LoggerService;
+  logger?: LoggerService | undefined;
 }
 
 interface QueuedRow {
