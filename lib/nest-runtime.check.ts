@@ -4,6 +4,8 @@
  * from 20.19 (and 22.12). On an older Node.js, say so instead of ERR_REQUIRE_ESM.
  */
 try {
+  // A require, not an import: the point is to catch the error it throws.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('@nestjs/common');
 } catch (err) {
   const code = (err as NodeJS.ErrnoException).code;

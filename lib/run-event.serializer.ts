@@ -189,6 +189,7 @@ const quoted = new Map<string, string>();
 const QUOTE_CACHE_ENTRIES = 4096;
 const QUOTE_CACHE_MAX_LENGTH = 256;
 /** Characters JSON.stringify escapes (or may: surrogates are escaped when unpaired). */
+// eslint-disable-next-line no-control-regex -- these are exactly the characters JSON escapes
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 function quote(value: unknown): string {

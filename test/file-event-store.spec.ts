@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileEventStore, LedgerLockedError, LedgerValidationError, RunEvent, RunLedger, createEventStore } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
@@ -145,7 +145,7 @@ describe('FileEventStore', () => {
   });
 
   it.each([
-    ['missing', (path: string) => require('node:fs').rmSync(path)],
+    ['missing', (path: string) => rmSync(path)],
     ['unparseable', (path: string) => writeFileSync(path, '{"eventCount": 3, "olde')],
     ['disagreeing with the log', (path: string) => writeFileSync(path, JSON.stringify({ eventCount: 99, oldestTimestamp: 0, newestTimestamp: 1, taskIds: [] }))],
   ])('rebuilds index.json from the log when it is %s', async (_label, damage) => {

@@ -363,7 +363,7 @@ export class PostgresEventStore extends EventStore {
       `INSERT INTO ${this.names.refused} (event_id, sqlstate, error, event)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
       [
-        refused.map((r) => r.item.event.eventId.replace(/\u0000/g, '\uFFFD')),
+        refused.map((r) => r.item.event.eventId.replaceAll('\u0000', '\uFFFD')),
         refused.map((r) => (r.error as { code?: string }).code ?? null),
         refused.map((r) => r.error.message),
         refused.map((r) => r.item.line),

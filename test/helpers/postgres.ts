@@ -34,10 +34,8 @@ export async function startEmbeddedPostgres(): Promise<TestPostgres> {
   chmodSync(parent, 0o755);
   const child = new LineChild(join(FIXTURES, 'postgres-server.mjs'), [join(parent, 'data'), String(await freePort())]);
   const ready = await child.waitFor((l) => l.startsWith('READY '), 60_000);
-  let commands = 0;
   const command = async (name: string, answer: string) => {
     const seen = child.lines.length;
-    commands++;
     child.send(name);
     await child.waitFor((l) => l === answer && child.lines.lastIndexOf(l) >= seen, 60_000);
   };
