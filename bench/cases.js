@@ -112,7 +112,7 @@ async function parseReference({ dir }) {
   const fd = fs.openSync(join(dir, 'events.ndjson'), 'r');
   const buffer = Buffer.alloc(8 * 1024 * 1024);
   let rest = '';
-  for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+  for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) {
     const parts = (rest + buffer.toString('utf8', 0, n)).split('\n');
     rest = parts.pop();
     for (const part of parts) lines.push(part);
@@ -197,7 +197,19 @@ async function pgLoad({ connectionString, schema }) {
   return timedInit(benchLedger({ store: pgStore(connectionString, schema) }));
 }
 
-const cases = { writeReference, ledgerDurable, ledgerConcurrent, makeStore, parseReference, ledgerLoad, storeCompact, storeRange, pgDurable, pgMake, pgLoad };
+const cases = {
+  writeReference,
+  ledgerDurable,
+  ledgerConcurrent,
+  makeStore,
+  parseReference,
+  ledgerLoad,
+  storeCompact,
+  storeRange,
+  pgDurable,
+  pgMake,
+  pgLoad,
+};
 
 (async () => {
   const [name, params] = process.argv.slice(2);

@@ -12,9 +12,13 @@ function startServer(dataParent) {
   fs.mkdirSync(dataParent, { recursive: true });
   fs.chmodSync(dataParent, 0o755);
   const port = 55_000 + (process.pid % 5_000);
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'test', 'fixtures', 'postgres-server.mjs'), path.join(dataParent, 'data'), String(port)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '..', 'test', 'fixtures', 'postgres-server.mjs'), path.join(dataParent, 'data'), String(port)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {
@@ -27,7 +31,10 @@ function startServer(dataParent) {
 }
 
 function runCase(name, params) {
-  const out = execFileSync(process.execPath, [path.join(__dirname, 'cases.js'), name, JSON.stringify(params)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'cases.js'), name, JSON.stringify(params)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
@@ -35,7 +42,8 @@ async function run({ sizes, runs, row, at, ndjsonDurable }) {
   const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop() {} } : await startServer(at('postgres'));
   try {
     const durable = [];
-    for (let i = 0; i < runs; i++) durable.push(runCase('pgDurable', { connectionString: server.url, schema: `bench_w${i}`, events: sizes.pgWrite }).eventsPerSecond);
+    for (let i = 0; i < runs; i++)
+      durable.push(runCase('pgDurable', { connectionString: server.url, schema: `bench_w${i}`, events: sizes.pgWrite }).eventsPerSecond);
     row('PostgreSQL: logEvent loop, flush() every 1000 (one transaction each)', 'events/s', durable, 'NDJSON store', ndjsonDurable, true);
 
     const loadEvents = sizes.pgLoad;

@@ -110,7 +110,15 @@ async function main() {
     compact.push(r.seconds);
     compactRss.push(r.peakRssAboveBaselineMiB);
   }
-  row(`compact ${sizes.load.toLocaleString('en-US')} -> ${sizes.keep.toLocaleString('en-US')} events`, 's', compact, 'original design (5.9 s, not re-measured)', [5.9], false, '< 5.9 s');
+  row(
+    `compact ${sizes.load.toLocaleString('en-US')} -> ${sizes.keep.toLocaleString('en-US')} events`,
+    's',
+    compact,
+    'original design (5.9 s, not re-measured)',
+    [5.9],
+    false,
+    '< 5.9 s',
+  );
   row('  peak RSS above the opened store', 'MiB', compactRss, null, null, false, '< 256 MiB');
   fs.rmSync(storeDir, { recursive: true, force: true });
 
@@ -129,7 +137,9 @@ async function main() {
   if (withPostgres) await require('./postgres-cases').run({ sizes, runs, row, at, ndjsonDurable: durable });
 
   const cpu = os.cpus()[0];
-  console.log(`\nEnvironment: ${cpu ? cpu.model : 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`);
+  console.log(
+    `\nEnvironment: ${cpu ? cpu.model : 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
   console.log(`Command: npm run bench${quick ? ' -- --quick' : ''}; ${runs} runs per case (each in a fresh process), median and min–max.\n`);
   console.log('| case | median | min – max | reference (same run) | ratio | target |');
   console.log('|---|---|---|---|---|---|');

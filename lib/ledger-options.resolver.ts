@@ -26,8 +26,20 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every option `LedgerModuleOptions` declares; anything else is refused as a likely typo. */
 const MODULE_OPTION_KEYS = [
-  'storagePath', 'maxEvents', 'enableWAL', 'compaction', 'highWaterMark', 'lockStaleMs', 'storage', 'store',
-  'evaluators', 'maxEventBytes', 'forbiddenCommandPatterns', 'forbiddenDependencies', 'maxViolations', 'maxReworkRatio',
+  'storagePath',
+  'maxEvents',
+  'enableWAL',
+  'compaction',
+  'highWaterMark',
+  'lockStaleMs',
+  'storage',
+  'store',
+  'evaluators',
+  'maxEventBytes',
+  'forbiddenCommandPatterns',
+  'forbiddenDependencies',
+  'maxViolations',
+  'maxReworkRatio',
 ] as const;
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
@@ -98,7 +110,8 @@ function resolveCompaction(value: unknown): LedgerCompactionOption {
     if (typeof cron !== 'string') throw new LedgerConfigError('compaction.cron', `must be a cron expression string (got ${describeValue(cron)})`);
     const { CronTime, validateCronExpression } = loadCron();
     const check = validateCronExpression(cron);
-    if (!check.valid) throw new LedgerConfigError('compaction.cron', `"${cron}" is not a valid cron expression (${check.error?.message ?? 'unparseable'})`);
+    if (!check.valid)
+      throw new LedgerConfigError('compaction.cron', `"${cron}" is not a valid cron expression (${check.error?.message ?? 'unparseable'})`);
     if (timeZone !== undefined && typeof timeZone !== 'string') {
       throw new LedgerConfigError('compaction.timeZone', `must be an IANA time zone name such as "Europe/Paris" (got ${describeValue(timeZone)})`);
     }
@@ -118,7 +131,10 @@ function resolveCompaction(value: unknown): LedgerCompactionOption {
     if (intervalMs === undefined) throw new LedgerConfigError('compaction.intervalMs', 'must be a positive integer of milliseconds (got undefined)');
     positiveInteger('compaction.intervalMs', intervalMs, 0);
     if ((intervalMs as number) > MAX_TIMER_MS) {
-      throw new LedgerConfigError('compaction.intervalMs', `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest Node.js timer); use a cron expression for longer periods`);
+      throw new LedgerConfigError(
+        'compaction.intervalMs',
+        `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest Node.js timer); use a cron expression for longer periods`,
+      );
     }
     return { intervalMs: intervalMs as number };
   }
@@ -167,11 +183,19 @@ export function resolveLedgerOptions(options: LedgerModuleOptions = {}): Resolve
     throw new LedgerConfigError('enableWAL', `must be a boolean (got ${describeValue(options.enableWAL)})`);
   }
   arrayOf('forbiddenCommandPatterns', options.forbiddenCommandPatterns, { one: 'a RegExp', many: 'RegExps' }, (p) => p instanceof RegExp);
-  arrayOf('forbiddenDependencies', options.forbiddenDependencies, { one: 'a package name', many: 'package names' }, (d) => typeof d === 'string' && d.length > 0);
+  arrayOf(
+    'forbiddenDependencies',
+    options.forbiddenDependencies,
+    { one: 'a package name', many: 'package names' },
+    (d) => typeof d === 'string' && d.length > 0,
+  );
   positiveInteger('maxViolations', options.maxViolations, 0, true);
   nonNegativeNumber('maxReworkRatio', options.maxReworkRatio);
   const store = options.store as Partial<Record<keyof EventStore, unknown>> | undefined;
-  if (store !== undefined && (store === null || typeof store !== 'object' || typeof store.enqueue !== 'function' || typeof store.readBatches !== 'function')) {
+  if (
+    store !== undefined &&
+    (store === null || typeof store !== 'object' || typeof store.enqueue !== 'function' || typeof store.readBatches !== 'function')
+  ) {
     throw new LedgerConfigError('store', `must be an EventStore instance (got ${describeValue(options.store)})`);
   }
   if (options.evaluators !== undefined) {

@@ -37,7 +37,10 @@ export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, Be
   onModuleInit(): void {
     if (this.options.compaction === false || !this.schedulerRegistry) return;
     if (this.schedulerRegistry.doesExist('cron', LEDGER_COMPACTION_JOB) || this.schedulerRegistry.doesExist('interval', LEDGER_COMPACTION_JOB)) {
-      throw new LedgerConfigError('compaction', `a job named "${LEDGER_COMPACTION_JOB}" is already registered: import LedgerModule.forRoot once per application`);
+      throw new LedgerConfigError(
+        'compaction',
+        `a job named "${LEDGER_COMPACTION_JOB}" is already registered: import LedgerModule.forRoot once per application`,
+      );
     }
   }
 
@@ -70,7 +73,10 @@ export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, Be
       const evicted = await this.ledger.compact();
       if (evicted > 0) this.logger.log(`Compaction evicted ${evicted} event(s), keeping the newest ${this.ledger.maxEvents}`);
     } catch (err) {
-      this.logger.error(`Compaction failed; the ledger keeps running and will retry on the next tick: ${(err as Error).message}`, (err as Error).stack);
+      this.logger.error(
+        `Compaction failed; the ledger keeps running and will retry on the next tick: ${(err as Error).message}`,
+        (err as Error).stack,
+      );
     }
   }
 

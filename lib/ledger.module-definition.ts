@@ -1,9 +1,10 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
-  new ConfigurableModuleBuilder<LedgerModuleOptions>({ moduleName: 'Ledger' })
-    .setClassMethodName('forRoot')
-    .setFactoryMethodName('createLedgerOptions')
-    .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-    .build();
+export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<LedgerModuleOptions>(
+  { moduleName: 'Ledger' },
+)
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createLedgerOptions')
+  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();

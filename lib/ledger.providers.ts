@@ -76,7 +76,10 @@ export const ledgerProviders: Provider[] = [
       const resolved = resolveLedgerOptions(options);
       // Checked here, before the store is opened, so a misconfigured app fails without taking the lock.
       if (resolved.compaction !== false && !schedulerRegistry) {
-        throw new LedgerConfigError('compaction', 'scheduling needs ScheduleModule.forRoot() imported by your application module (or set compaction: false)');
+        throw new LedgerConfigError(
+          'compaction',
+          'scheduling needs ScheduleModule.forRoot() imported by your application module (or set compaction: false)',
+        );
       }
       if (resolved.compaction !== false) claimCompactionJob(schedulerRegistry!);
       return resolved;

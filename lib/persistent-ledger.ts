@@ -145,7 +145,10 @@ export class PersistentLedger extends RunLedger {
       const mark = this.events.length;
       const evicted = await this.store.compact(this.maxEvents);
       const settled = this.events.slice(0, mark);
-      const plan = planRetention(settled.map((e) => e.timestamp), this.maxEvents);
+      const plan = planRetention(
+        settled.map((e) => e.timestamp),
+        this.maxEvents,
+      );
       if (plan) {
         const keep = retentionFilter(plan);
         this.replaceEvents(settled.filter((e) => keep(e.timestamp)).concat(this.events.slice(mark)));

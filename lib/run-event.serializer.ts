@@ -45,20 +45,34 @@ const STANDARD_KEY_COUNT = RUN_EVENT_FIELDS.length - 3;
 function standardEventJson(e: RunEvent): string {
   if (typeof e !== 'object' || e === null) notStandard();
   let json =
-    '{"eventId":' + quoteUncached(e.eventId) +
-    ',"taskId":' + quote(e.taskId) +
-    ',"guidanceHash":' + quote(e.guidanceHash) +
-    ',"retrievedRuleIds":' + lastRuleIds.json(e.retrievedRuleIds) +
-    ',"toolsUsed":' + lastTools.json(e.toolsUsed) +
-    ',"filesTouched":' + lastFiles.json(e.filesTouched) +
-    ',"diffSummary":' + diffSummary(e.diffSummary) +
-    ',"testResults":' + testResults(e.testResults) +
-    ',"violations":' + violations(e.violations) +
-    ',"outcomeAccepted":' + (e.outcomeAccepted === null ? 'null' : bool(e.outcomeAccepted)) +
-    ',"reworkLines":' + num(e.reworkLines) +
-    ',"intent":' + quote(e.intent) +
-    ',"timestamp":' + num(e.timestamp) +
-    ',"durationMs":' + num(e.durationMs);
+    '{"eventId":' +
+    quoteUncached(e.eventId) +
+    ',"taskId":' +
+    quote(e.taskId) +
+    ',"guidanceHash":' +
+    quote(e.guidanceHash) +
+    ',"retrievedRuleIds":' +
+    lastRuleIds.json(e.retrievedRuleIds) +
+    ',"toolsUsed":' +
+    lastTools.json(e.toolsUsed) +
+    ',"filesTouched":' +
+    lastFiles.json(e.filesTouched) +
+    ',"diffSummary":' +
+    diffSummary(e.diffSummary) +
+    ',"testResults":' +
+    testResults(e.testResults) +
+    ',"violations":' +
+    violations(e.violations) +
+    ',"outcomeAccepted":' +
+    (e.outcomeAccepted === null ? 'null' : bool(e.outcomeAccepted)) +
+    ',"reworkLines":' +
+    num(e.reworkLines) +
+    ',"intent":' +
+    quote(e.intent) +
+    ',"timestamp":' +
+    num(e.timestamp) +
+    ',"durationMs":' +
+    num(e.durationMs);
   let keys = STANDARD_KEY_COUNT;
   if (e.sessionId !== undefined) {
     json += ',"sessionId":' + quote(e.sessionId);
@@ -114,10 +128,14 @@ function violations(value: unknown): string {
     const hasLocation = v?.location !== undefined;
     plain(v, hasLocation ? 5 : 4);
     json +=
-      (i === 0 ? '{"ruleId":' : ',{"ruleId":') + quote(v!.ruleId) +
-      ',"description":' + quote(v!.description) +
-      ',"severity":' + quote(v!.severity) +
-      ',"autoCorrected":' + bool(v!.autoCorrected) +
+      (i === 0 ? '{"ruleId":' : ',{"ruleId":') +
+      quote(v!.ruleId) +
+      ',"description":' +
+      quote(v!.description) +
+      ',"severity":' +
+      quote(v!.severity) +
+      ',"autoCorrected":' +
+      bool(v!.autoCorrected) +
       (hasLocation ? ',"location":' + quote(v!.location) + '}' : '}');
   }
   return json + ']';

@@ -85,7 +85,10 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       if (item === undefined) throw new LedgerValidationError(pathOf({ parent: at, key: i }), 'is undefined (not JSON-serialisable)');
-      copy[i] = typeof item === 'string' ? checkedString(item, at, i, maxStringLength) : cloneJson(item, { parent: at, key: i }, ancestors, maxStringLength, copying);
+      copy[i] =
+        typeof item === 'string'
+          ? checkedString(item, at, i, maxStringLength)
+          : cloneJson(item, { parent: at, key: i }, ancestors, maxStringLength, copying);
     }
     out = copy;
   } else {
@@ -99,7 +102,10 @@ function cloneJson(value: unknown, at: PathNode | null, ancestors: object[], max
       if (key === '__proto__') throw new LedgerValidationError(pathOf({ parent: at, key }), 'is a forbidden key');
       const child = (value as JsonObject)[key];
       if (child === undefined) continue;
-      copy[key] = typeof child === 'string' ? checkedString(child, at, key, maxStringLength) : cloneJson(child, { parent: at, key }, ancestors, maxStringLength, copying);
+      copy[key] =
+        typeof child === 'string'
+          ? checkedString(child, at, key, maxStringLength)
+          : cloneJson(child, { parent: at, key }, ancestors, maxStringLength, copying);
     }
     out = copy;
   }
@@ -127,9 +133,22 @@ function defined(value: unknown): number {
 /** How many standard fields of an event hold a value (taskId and timestamp always do once checked). */
 function definedStandardFields(e: JsonObject): number {
   return (
-    2 + defined(e.eventId) + defined(e.guidanceHash) + defined(e.retrievedRuleIds) + defined(e.toolsUsed) + defined(e.filesTouched) +
-    defined(e.diffSummary) + defined(e.testResults) + defined(e.violations) + defined(e.outcomeAccepted) + defined(e.reworkLines) +
-    defined(e.intent) + defined(e.durationMs) + defined(e.sessionId) + defined(e.clarifyingQuestions) + defined(e.dependenciesAdded)
+    2 +
+    defined(e.eventId) +
+    defined(e.guidanceHash) +
+    defined(e.retrievedRuleIds) +
+    defined(e.toolsUsed) +
+    defined(e.filesTouched) +
+    defined(e.diffSummary) +
+    defined(e.testResults) +
+    defined(e.violations) +
+    defined(e.outcomeAccepted) +
+    defined(e.reworkLines) +
+    defined(e.intent) +
+    defined(e.durationMs) +
+    defined(e.sessionId) +
+    defined(e.clarifyingQuestions) +
+    defined(e.dependenciesAdded)
   );
 }
 
@@ -176,7 +195,10 @@ class EventSanitizer {
     }
     this.id(taskId, 'taskId');
     if (typeof e.timestamp !== 'number') {
-      throw new LedgerValidationError('timestamp', this.jsonProblem(e.timestamp) ?? `must be a finite number of epoch milliseconds (got ${describe(e.timestamp)})`);
+      throw new LedgerValidationError(
+        'timestamp',
+        this.jsonProblem(e.timestamp) ?? `must be a finite number of epoch milliseconds (got ${describe(e.timestamp)})`,
+      );
     }
     const event: RunEvent = {
       // Set here rather than afterwards: objects built with all their fields at once serialise faster.
@@ -217,7 +239,10 @@ class EventSanitizer {
   /** `path`, `index` and `field` name the value (`path[index].field`); the name is only built for an error. */
   private string(value: string, path: string, index = -1, field = ''): string {
     if (value.length > this.maxStringLength) {
-      throw new LedgerValidationError(fieldPath(path, index, field), `is ${value.length} characters long, above the per-event limit of ${this.maxStringLength} bytes`);
+      throw new LedgerValidationError(
+        fieldPath(path, index, field),
+        `is ${value.length} characters long, above the per-event limit of ${this.maxStringLength} bytes`,
+      );
     }
     if (!value.isWellFormed()) throw new LedgerValidationError(fieldPath(path, index, field), 'contains a lone UTF-16 surrogate (not valid Unicode)');
     return value;
@@ -229,7 +254,8 @@ class EventSanitizer {
    */
   private id(value: string, path: string): string {
     this.string(value, path);
-    if (value.includes('\u0000')) throw new LedgerValidationError(path, 'contains the character U+0000 (NUL), which the PostgreSQL store cannot hold in an id');
+    if (value.includes('\u0000'))
+      throw new LedgerValidationError(path, 'contains the character U+0000 (NUL), which the PostgreSQL store cannot hold in an id');
     // A UTF-16 unit is at most 3 bytes of UTF-8: only long ids need counting.
     if (value.length * 3 > MAX_ID_BYTES && Buffer.byteLength(value) > MAX_ID_BYTES) {
       throw new LedgerValidationError(path, `is ${Buffer.byteLength(value)} bytes of UTF-8, above the id limit of ${MAX_ID_BYTES} bytes`);
@@ -262,11 +288,15 @@ class EventSanitizer {
 
   private plainObject(value: unknown, at: PathNode | null): JsonObject {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new LedgerValidationError(pathOf(at), this.jsonProblem(value) ?? `must be ${at ? 'an object' : 'a plain object'} (got ${describe(value)})`);
+      throw new LedgerValidationError(
+        pathOf(at),
+        this.jsonProblem(value) ?? `must be ${at ? 'an object' : 'a plain object'} (got ${describe(value)})`,
+      );
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw new LedgerValidationError(pathOf(at), `must be a plain object (got ${describe(value)})`);
-    if (Object.prototype.hasOwnProperty.call(value, '__proto__')) throw new LedgerValidationError(pathOf({ parent: at, key: '__proto__' }), 'is a forbidden key');
+    if (Object.prototype.hasOwnProperty.call(value, '__proto__'))
+      throw new LedgerValidationError(pathOf({ parent: at, key: '__proto__' }), 'is a forbidden key');
     if (this.ancestors.includes(value)) throw new LedgerValidationError(pathOf(at), 'is a circular reference');
     return value as JsonObject;
   }

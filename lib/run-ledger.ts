@@ -159,7 +159,8 @@ export class RunLedger {
     });
     accepted.forEach((event, i) => {
       this.refuseKnownId(event.eventId, `[${i}].eventId`);
-      if (batchIds.has(event.eventId)) throw new LedgerValidationError(`[${i}].eventId`, `"${event.eventId}" appears twice in the imported events (event ids are unique)`);
+      if (batchIds.has(event.eventId))
+        throw new LedgerValidationError(`[${i}].eventId`, `"${event.eventId}" appears twice in the imported events (event ids are unique)`);
       batchIds.add(event.eventId);
     });
     this.append(accepted);
@@ -179,7 +180,10 @@ export class RunLedger {
   private refuseKnownId(eventId: string, field: string): void {
     this.eventIds ??= new Set(this.events.map((e) => e.eventId));
     if (this.eventIds.has(eventId)) {
-      throw new LedgerValidationError(field, `"${eventId}" is already in the ledger (event ids are unique; log a new event with logEvent for a new run)`);
+      throw new LedgerValidationError(
+        field,
+        `"${eventId}" is already in the ledger (event ids are unique; log a new event with logEvent for a new run)`,
+      );
     }
   }
 

@@ -95,7 +95,9 @@ describe('Installing the packed library into Nest apps (real registry, plain npm
 
   it('the tarball holds the built library, its typings, LICENSE and README, and nothing else', () => {
     const files = tarballFiles(tarball);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/ndjson-to-postgres.js']));
+    expect(files).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/ndjson-to-postgres.js']),
+    );
     expect(files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     // Source maps would point at lib/*.ts, which is not shipped: there are none.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
@@ -142,7 +144,9 @@ describe('Installing the packed library into Nest apps (real registry, plain npm
         taskOnDisk: ['consumer-task'],
         lockReleased: true,
       });
-      console.log(`consumer ${spec.name}: Nest ${seen.nest}, ${Object.keys(sourcesFor(spec)).length - 1} README block(s) type-checked, booted and closed`);
+      console.log(
+        `consumer ${spec.name}: Nest ${seen.nest}, ${Object.keys(sourcesFor(spec)).length - 1} README block(s) type-checked, booted and closed`,
+      );
     },
     600_000,
   );
@@ -168,7 +172,11 @@ describe('Installing the packed library into Nest apps (real registry, plain npm
     expect(install.stderr).not.toMatch(/ERESOLVE/);
     expect(install.status).toBe(0);
     expect(existsSync(join(app, 'node_modules', 'nestjs-ledger', 'dist', 'index.d.ts'))).toBe(true);
-    const loaded = runOk(process.execPath, ['-e', "const l = require('nestjs-ledger'); console.log(typeof l.LedgerModule.forRoot, typeof l.PersistentLedger)"], app);
+    const loaded = runOk(
+      process.execPath,
+      ['-e', "const l = require('nestjs-ledger'); console.log(typeof l.LedgerModule.forRoot, typeof l.PersistentLedger)"],
+      app,
+    );
     expect(loaded.stdout.trim()).toBe('function function');
     const help = runOk('npx', ['--no-install', 'nestjs-ledger-ndjson-to-postgres', '--help'], app);
     expect(help.stdout).toMatch(/copy an NDJSON ledger store into PostgreSQL/);

@@ -41,7 +41,10 @@ describe('EncodedLineQueue', () => {
   });
 
   it('keeps FIFO order for any interleaving of pushes and partial takes', () => {
-    const line = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 100_000, max: 400_000 }).map((n) => 'é'.repeat(n)));
+    const line = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.integer({ min: 100_000, max: 400_000 }).map((n) => 'é'.repeat(n)),
+    );
     const step = fc.oneof(fc.record({ push: line }), fc.record({ take: fc.nat({ max: 5 }) }));
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {

@@ -18,5 +18,6 @@ describeEventStoreContract('PostgreSQL', () => ({
   driver: 'postgres',
   sharedByReplicas: true,
   newLocation: () => uniqueSchema('contract'),
-  create: (schema, options) => new PostgresEventStore({ connectionString: postgres().connectionString, schema, logger: new CapturingLogger(), ...options }),
+  create: (schema, options) =>
+    new PostgresEventStore({ connectionString: postgres().connectionString, schema, logger: new CapturingLogger(), ...options }),
 }));

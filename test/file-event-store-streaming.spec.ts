@@ -7,7 +7,12 @@ import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 
 function storeEvent(i: number, timestamp: number, extra: Record<string, unknown> = {}): RunEvent {
-  return { ...runEventInput({ taskId: `task-${i % 12}`, timestamp, filesTouched: [`src/file-${i}.ts`] }), eventId: `e-${i}`, notes: 'n'.repeat(300), ...extra } as RunEvent;
+  return {
+    ...runEventInput({ taskId: `task-${i % 12}`, timestamp, filesTouched: [`src/file-${i}.ts`] }),
+    eventId: `e-${i}`,
+    notes: 'n'.repeat(300),
+    ...extra,
+  } as RunEvent;
 }
 
 async function collect(iterable: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
@@ -80,7 +85,9 @@ describe('FileEventStore streaming reads', () => {
     const task1 = await collect(store.stream({ taskId: 'task-1' }));
     expect(task1.map((e) => e.eventId)).toEqual(events.filter((e) => e.taskId === 'task-1').map((e) => e.eventId));
     const task11 = await collect(store.stream({ taskId: 'task-11', from: 100, to: 200 }));
-    expect(task11.map((e) => e.timestamp)).toEqual(events.filter((e) => e.taskId === 'task-11' && e.timestamp >= 100 && e.timestamp <= 200).map((e) => e.timestamp));
+    expect(task11.map((e) => e.timestamp)).toEqual(
+      events.filter((e) => e.taskId === 'task-11' && e.timestamp >= 100 && e.timestamp <= 200).map((e) => e.timestamp),
+    );
   });
 
   it('events larger than the read chunk stream back whole and in order', async () => {
@@ -114,6 +121,9 @@ describe('FileEventStore streaming reads', () => {
     expect(index.rangesFor(12, 25, 500)).toEqual([[100, 300]]);
     expect(index.rangesFor(45, 100, 500)).toEqual([[400, 500]]);
     expect(index.rangesFor(30, 39, 500)).toEqual([]);
-    expect(index.rangesFor(-Infinity, Infinity, 500)).toEqual([[0, 300], [400, 500]]);
+    expect(index.rangesFor(-Infinity, Infinity, 500)).toEqual([
+      [0, 300],
+      [400, 500],
+    ]);
   });
 });

@@ -12,7 +12,9 @@ function event(overrides: Partial<RunEvent> = {}): RunEvent {
 }
 
 function lines(dir: string): string[] {
-  return readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter((l) => l.length > 0);
+  return readFileSync(join(dir, 'events.ndjson'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 describe('FileEventStore', () => {
@@ -44,7 +46,14 @@ describe('FileEventStore', () => {
   it('getStats reports count, size and span, and writer health', async () => {
     const dir = makeTempDir();
     const store = openStore(dir);
-    expect(await store.getStats()).toMatchObject({ eventCount: 0, oldestEvent: null, newestEvent: null, driver: 'ndjson', pendingEvents: 0, lastWriteOk: true });
+    expect(await store.getStats()).toMatchObject({
+      eventCount: 0,
+      oldestEvent: null,
+      newestEvent: null,
+      driver: 'ndjson',
+      pendingEvents: 0,
+      lastWriteOk: true,
+    });
     await store.append(event({ timestamp: 500 }));
     await store.append(event({ timestamp: 100 }));
     const stats = await store.getStats();
@@ -147,7 +156,10 @@ describe('FileEventStore', () => {
   it.each([
     ['missing', (path: string) => rmSync(path)],
     ['unparseable', (path: string) => writeFileSync(path, '{"eventCount": 3, "olde')],
-    ['disagreeing with the log', (path: string) => writeFileSync(path, JSON.stringify({ eventCount: 99, oldestTimestamp: 0, newestTimestamp: 1, taskIds: [] }))],
+    [
+      'disagreeing with the log',
+      (path: string) => writeFileSync(path, JSON.stringify({ eventCount: 99, oldestTimestamp: 0, newestTimestamp: 1, taskIds: [] })),
+    ],
   ])('rebuilds index.json from the log when it is %s', async (_label, damage) => {
     const dir = makeTempDir();
     const first = openStore(dir);
@@ -238,7 +250,13 @@ describe('FileEventStore', () => {
   it('getStats is a read: no lock, nothing created, and it works while another store holds the lock', async () => {
     const root = makeTempDir();
     const missing = join(root, 'nothing-here');
-    expect(await createEventStore(missing).getStats()).toMatchObject({ eventCount: 0, storageSizeBytes: 0, oldestEvent: null, newestEvent: null, corruptLines: 0 });
+    expect(await createEventStore(missing).getStats()).toMatchObject({
+      eventCount: 0,
+      storageSizeBytes: 0,
+      oldestEvent: null,
+      newestEvent: null,
+      corruptLines: 0,
+    });
     expect(existsSync(missing)).toBe(false);
 
     const dir = join(root, 'store');
@@ -297,7 +315,9 @@ describe('FileEventStore', () => {
       const holder = openStore(dir, { lockStaleMs: 600 });
       await holder.acquireLock();
       await new Promise((r) => setTimeout(r, 1_500));
-      const error = await openStore(dir, { lockStaleMs: 600 }).acquireLock().catch((e) => e);
+      const error = await openStore(dir, { lockStaleMs: 600 })
+        .acquireLock()
+        .catch((e) => e);
       expect(error).toBeInstanceOf(LedgerLockedError);
     });
   });
@@ -305,7 +325,8 @@ describe('FileEventStore', () => {
   it('removes what interrupted rewrites and dead lock candidates left behind, but not a fresh candidate', async () => {
     const dir = makeTempDir();
     mkdirSync(dir, { recursive: true });
-    for (const name of ['events.ndjson.tmp-123-456', 'index.json.tmp-123', '.lock.old-candidate', '.lock.fresh-candidate']) writeFileSync(join(dir, name), 'x');
+    for (const name of ['events.ndjson.tmp-123-456', 'index.json.tmp-123', '.lock.old-candidate', '.lock.fresh-candidate'])
+      writeFileSync(join(dir, name), 'x');
     const old = new Date(Date.now() - 120_000);
     utimesSync(join(dir, '.lock.old-candidate'), old, old);
     const store = openStore(dir);

@@ -253,7 +253,11 @@ describe('LedgerModule', () => {
     // What forRootAsync gives when a config key is unset: refused like 0, not a zero-delay timer.
     [{ compaction: { intervalMs: undefined } }, 'compaction.intervalMs', /positive integer of milliseconds \(got undefined\)/],
     [{ compaction: { intervalMs: 2 ** 31 } }, 'compaction.intervalMs', /at most 2147483647 ms/],
-    [{ compaction: { cron: '0 * * * *', timeZone: 'Mars/Olympus_Mons' } }, 'compaction.timeZone', /"Mars\/Olympus_Mons" is not a known IANA time zone/],
+    [
+      { compaction: { cron: '0 * * * *', timeZone: 'Mars/Olympus_Mons' } },
+      'compaction.timeZone',
+      /"Mars\/Olympus_Mons" is not a known IANA time zone/,
+    ],
     [{ compaction: { cron: '0 * * * *', timezone: 'UTC' } }, 'compaction.timezone', /did you mean "compaction.timeZone"\?/],
     [{ storagepath: '/tmp/x' }, 'storagepath', /is not a nestjs-ledger option; did you mean "storagePath"\?/],
     [{ maxEvent: 5 }, 'maxEvent', /did you mean "maxEvents"\?/],
@@ -277,7 +281,7 @@ describe('LedgerModule', () => {
     expect(existsSync(join(dir, 'events.ndjson'))).toBe(false);
   });
 
-  it('two LedgerModule.forRoot() with compaction in one app fail with the library\'s own message before any store is opened', async () => {
+  it("two LedgerModule.forRoot() with compaction in one app fail with the library's own message before any store is opened", async () => {
     const [a, b] = [makeTempDir(), makeTempDir()];
     @Module({ imports: [LedgerModule.forRoot({ storagePath: b })] })
     class OtherFeature {}

@@ -25,7 +25,10 @@ describe('PersistentLedger', () => {
     const first = await ledgerAt(dir);
     const kept = first.logEvent(runEventInput({ violations: [violation('no-any')], reworkLines: 6 }));
     await first.destroy();
-    appendFileSync(join(dir, 'events.ndjson'), '{"taskId":"m","timestamp":1}\n{"taskId":"m","timestamp":2,"violations":[{"ruleId":"r"}]}\n{"taskId":"m","timestamp":3,"testResults":{"passed":2}}\n');
+    appendFileSync(
+      join(dir, 'events.ndjson'),
+      '{"taskId":"m","timestamp":1}\n{"taskId":"m","timestamp":2,"violations":[{"ruleId":"r"}]}\n{"taskId":"m","timestamp":3,"testResults":{"passed":2}}\n',
+    );
     const ledger = await ledgerAt(dir);
     expect(ledger.getEvents().map((e) => e.eventId)).toEqual([kept.eventId, expect.any(String)]);
     expect(ledger.computeMetrics()).toMatchObject({ taskCount: 2, violationRate: 5, reworkLines: 3 });

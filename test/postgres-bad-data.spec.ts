@@ -61,7 +61,9 @@ describe('PostgreSQL store and bad data', () => {
 
     // Kept where nothing is lost, logged with its id, counted, and left out of memory.
     const { rows } = await pool.query(`SELECT event_id, sqlstate, error, event FROM "${schema}".ledger_events_rejected`);
-    expect(rows).toEqual([{ event_id: poison.eventId, sqlstate: '23514', error: expect.stringContaining('no_poison'), event: JSON.stringify(poison) }]);
+    expect(rows).toEqual([
+      { event_id: poison.eventId, sqlstate: '23514', error: expect.stringContaining('no_poison'), event: JSON.stringify(poison) },
+    ]);
     expect(logger.messages('error').join('\n')).toContain(`Event ${poison.eventId} (task poison) was refused by PostgreSQL (23514`);
     const stats = await ledger.getStorageStats();
     expect(stats).toMatchObject({ refusedEvents: 1, eventCount: 501, pendingEvents: 0, lastWriteOk: true, countsStale: false });

@@ -25,7 +25,9 @@ describe('LedgerModule on PostgreSQL', () => {
 
   it('forRootAsync with storage: postgres persists through the same API and loads on the next start', async () => {
     const schema = uniqueSchema('module');
-    const options = { useFactory: () => ({ storage: { type: 'postgres' as const, connectionString: server().connectionString, schema }, compaction: false as const }) };
+    const options = {
+      useFactory: () => ({ storage: { type: 'postgres' as const, connectionString: server().connectionString, schema }, compaction: false as const }),
+    };
     const app = await boot(options);
     expect(app.get(EventStore)).toBeInstanceOf(PostgresEventStore);
     const ledger = app.get(PersistentLedger);
@@ -41,7 +43,10 @@ describe('LedgerModule on PostgreSQL', () => {
 
   it('migrates once when several replicas open a fresh schema at the same moment', async () => {
     const schema = uniqueSchema('migrate');
-    const stores = Array.from({ length: 6 }, () => new PostgresEventStore({ connectionString: server().connectionString, schema, logger: new CapturingLogger() }));
+    const stores = Array.from(
+      { length: 6 },
+      () => new PostgresEventStore({ connectionString: server().connectionString, schema, logger: new CapturingLogger() }),
+    );
     await Promise.all(stores.map((store) => store.open()));
     const pool = new Pool({ connectionString: server().connectionString });
     const { rows } = await pool.query(`SELECT version FROM "${schema}"."ledger_events_schema"`);
@@ -53,7 +58,9 @@ describe('LedgerModule on PostgreSQL', () => {
 
   it('uses an existing pg.Pool without ending it', async () => {
     const pool = new Pool({ connectionString: server().connectionString });
-    const app = await boot({ useFactory: () => ({ storage: { type: 'postgres' as const, pool, schema: uniqueSchema('pool') }, compaction: false as const }) });
+    const app = await boot({
+      useFactory: () => ({ storage: { type: 'postgres' as const, pool, schema: uniqueSchema('pool') }, compaction: false as const }),
+    });
     app.get(PersistentLedger).logEvent(runEventInput());
     await app.close();
     const { rows } = await pool.query('SELECT 1 AS one');
@@ -109,9 +116,14 @@ describe('LedgerModule on PostgreSQL', () => {
       Test.createTestingModule({ imports: [LedgerModule.forRoot({ storage: { type: 'postgres', connectionString: 'postgres://x' }, compaction: false })] })
         .compile()
         .then(() => process.exit(0), (err) => { console.error(err.name + ': ' + err.message); process.exit(3); });`;
-    const result = spawnSync(process.execPath, ['-r', join(__dirname, 'fixtures', 'without-pg.js'), '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['-r', join(__dirname, 'fixtures', 'without-pg.js'), '-e', script], {
+      cwd: join(__dirname, '..'),
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(3);
-    expect(result.stderr).toContain(`LedgerConfigError: Invalid nestjs-ledger option "storage": the PostgreSQL storage needs the 'pg' package: run npm install pg`);
+    expect(result.stderr).toContain(
+      `LedgerConfigError: Invalid nestjs-ledger option "storage": the PostgreSQL storage needs the 'pg' package: run npm install pg`,
+    );
   });
 
   it('derives the compaction lease from the schedule: half the time between ticks, at most 30 s', () => {

@@ -46,7 +46,11 @@ describe('PostgreSQL storage with several replicas', () => {
     const bothUpSecond = bothUp.getHours() * 3600 + bothUp.getMinutes() * 60 + bothUp.getSeconds();
 
     const post = (base: string, i: number) =>
-      fetch(`${base}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(runEventInput({ taskId: `replica-${i % 5}`, timestamp: 1_000 + i })) }).then(async (r) => {
+      fetch(`${base}/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(runEventInput({ taskId: `replica-${i % 5}`, timestamp: 1_000 + i })),
+      }).then(async (r) => {
         expect(r.status).toBe(201);
         return (await r.json()) as { eventId: string; timestamp: number };
       });
@@ -114,6 +118,8 @@ describe('PostgreSQL storage with several replicas', () => {
     expect(new Set(stored).size).toBe(stored.length);
     const present = new Set(stored);
     expect(acked.filter((id) => !present.has(id))).toEqual([]);
-    console.log(`replica suite, server restart: ${acked.length} acknowledged, ${failures.length} failed flushes while the server was down (${[...new Set(failures)].slice(0, 3).join('; ')}), ${stored.length} stored, 0 lost, 0 duplicated`);
+    console.log(
+      `replica suite, server restart: ${acked.length} acknowledged, ${failures.length} failed flushes while the server was down (${[...new Set(failures)].slice(0, 3).join('; ')}), ${stored.length} stored, 0 lost, 0 duplicated`,
+    );
   }, 90_000);
 });

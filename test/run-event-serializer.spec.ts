@@ -36,7 +36,10 @@ const validInput = fc.record(
     retrievedRuleIds: fc.array(wellFormedText, { maxLength: 4 }),
     toolsUsed: fc.array(wellFormedText, { maxLength: 4 }),
     filesTouched: fc.array(wellFormedText, { maxLength: 4 }),
-    diffSummary: fc.record({ linesAdded: count, linesRemoved: count, filesChanged: count, extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['linesAdded', 'linesRemoved', 'filesChanged'] }),
+    diffSummary: fc.record(
+      { linesAdded: count, linesRemoved: count, filesChanged: count, extra: fc.jsonValue({ maxDepth: 1 }) },
+      { requiredKeys: ['linesAdded', 'linesRemoved', 'filesChanged'] },
+    ),
     testResults: fc.record({ ran: fc.boolean(), passed: count, failed: count, skipped: count, extra: fc.string() }, { requiredKeys: ['ran'] }),
     violations: fc.array(violation, { maxLength: 3 }),
     outcomeAccepted: fc.constantFrom(true, false, null),
@@ -79,7 +82,20 @@ describe('serializeRunEvent', () => {
 
   it('writes exactly what JSON.stringify writes for objects of any other shape', () => {
     const loose = fc.dictionary(
-      fc.constantFrom('eventId', 'taskId', 'guidanceHash', 'toolsUsed', 'diffSummary', 'testResults', 'violations', 'outcomeAccepted', 'timestamp', 'durationMs', 'sessionId', 'other'),
+      fc.constantFrom(
+        'eventId',
+        'taskId',
+        'guidanceHash',
+        'toolsUsed',
+        'diffSummary',
+        'testResults',
+        'violations',
+        'outcomeAccepted',
+        'timestamp',
+        'durationMs',
+        'sessionId',
+        'other',
+      ),
       fc.oneof(fc.jsonValue({ maxDepth: 2 }), anyText, fc.constant(undefined), fc.double()),
     );
     fc.assert(
@@ -93,7 +109,13 @@ describe('serializeRunEvent', () => {
 
   it('escapes strings the way JSON.stringify does (controls, quotes, astral characters, lone surrogates), cached or not', () => {
     const base = sanitizeRunEvent({ taskId: 't', timestamp: 1 }, LIMIT);
-    const fullUnicode = fc.string({ unit: fc.oneof(fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c)), fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))), maxLength: 20 });
+    const fullUnicode = fc.string({
+      unit: fc.oneof(
+        fc.integer({ min: 0, max: 0x10ffff }).map((c) => String.fromCodePoint(c)),
+        fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      ),
+      maxLength: 20,
+    });
     fc.assert(
       fc.property(anyText, fullUnicode, (a, b) => {
         // Twice: the second time the strings come from the cache of quoted strings.
@@ -108,10 +130,21 @@ describe('serializeRunEvent', () => {
 
   it('writes numbers as JSON does: integers of every size, fractions, exponents, negative zero', () => {
     const base = sanitizeRunEvent({ taskId: 't', timestamp: 1 }, LIMIT);
-    const anyNumber = fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(-0, 1e8, 99_999_999, 100_000_001, 2 ** 53, 1e21, 5e-324));
+    const anyNumber = fc.oneof(
+      fc.integer(),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constantFrom(-0, 1e8, 99_999_999, 100_000_001, 2 ** 53, 1e21, 5e-324),
+    );
     fc.assert(
       fc.property(anyNumber, anyNumber, (a, b) => {
-        const event = { ...base, timestamp: a, durationMs: b, reworkLines: Math.abs(a), diffSummary: { linesAdded: b, linesRemoved: 0, filesChanged: a } } as RunEvent;
+        const event = {
+          ...base,
+          timestamp: a,
+          durationMs: b,
+          reworkLines: Math.abs(a),
+          diffSummary: { linesAdded: b, linesRemoved: 0, filesChanged: a },
+        } as RunEvent;
         expect(serialized(event)).toBe(expected(event));
       }),
       { numRuns: 2000 },

@@ -36,9 +36,19 @@ describe('logEvent validation', () => {
     ['a Date', { taskId: 't', timestamp: 1, when: new Date() }, 'when', /plain object \(got Date instance\)/],
     ['a wrong list type', { taskId: 't', timestamp: 1, toolsUsed: 'npm test' }, 'toolsUsed', /array of strings/],
     ['a wrong list item', { taskId: 't', timestamp: 1, filesTouched: ['a', 3] }, 'filesTouched[1]', /must be a string/],
-    ['a negative count', { taskId: 't', timestamp: 1, diffSummary: { linesAdded: -1, linesRemoved: 0, filesChanged: 0 } }, 'diffSummary.linesAdded', /non-negative/],
+    [
+      'a negative count',
+      { taskId: 't', timestamp: 1, diffSummary: { linesAdded: -1, linesRemoved: 0, filesChanged: 0 } },
+      'diffSummary.linesAdded',
+      /non-negative/,
+    ],
     ['a bad test flag', { taskId: 't', timestamp: 1, testResults: { ran: 'yes' } }, 'testResults.ran', /boolean/],
-    ['a bad severity', { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 'huge', autoCorrected: false }] }, 'violations[0].severity', /one of critical/],
+    [
+      'a bad severity',
+      { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 'huge', autoCorrected: false }] },
+      'violations[0].severity',
+      /one of critical/,
+    ],
     ['a bad intent', { taskId: 't', timestamp: 1, intent: 'party' }, 'intent', /one of bug-fix/],
     ['a bad outcome', { taskId: 't', timestamp: 1, outcomeAccepted: 'yes' }, 'outcomeAccepted', /boolean or null/],
     ['an undefined array item', { taskId: 't', timestamp: 1, toolsUsed: [undefined] }, 'toolsUsed[0]', /undefined/],
@@ -53,7 +63,12 @@ describe('logEvent validation', () => {
     ],
     // Ids are columns on PostgreSQL: both stores refuse what it cannot hold.
     ['a NUL in taskId', { taskId: 'a\u0000b', timestamp: 1 }, 'taskId', /U\+0000/],
-    ['a taskId above the id limit', { taskId: 't'.repeat(MAX_ID_BYTES + 1), timestamp: 1 }, 'taskId', /1025 bytes of UTF-8, above the id limit of 1024/],
+    [
+      'a taskId above the id limit',
+      { taskId: 't'.repeat(MAX_ID_BYTES + 1), timestamp: 1 },
+      'taskId',
+      /1025 bytes of UTF-8, above the id limit of 1024/,
+    ],
     ['a taskId above the id limit in UTF-8 bytes', { taskId: 'é'.repeat(513), timestamp: 1 }, 'taskId', /1026 bytes/],
   ])('rejects %s, naming the field', (_label, input, field, problem) => {
     const error = rejectionOf(input);
@@ -82,7 +97,9 @@ describe('logEvent validation', () => {
     };
     const stored = new RunLedger().logEvent(input);
     const symbolKeys = (value: unknown): number =>
-      value && typeof value === 'object' ? Object.getOwnPropertySymbols(value).length + Object.values(value).reduce((n: number, v) => n + symbolKeys(v), 0) : 0;
+      value && typeof value === 'object'
+        ? Object.getOwnPropertySymbols(value).length + Object.values(value).reduce((n: number, v) => n + symbolKeys(v), 0)
+        : 0;
     expect(symbolKeys(stored)).toBe(0);
     expect(stored).toEqual(JSON.parse(JSON.stringify(stored)));
     expect((stored as unknown as { extra: unknown }).extra).toEqual({ nested: { kept: true } });
@@ -103,7 +120,13 @@ describe('logEvent validation', () => {
 
   it('accepts a taskId of exactly the id limit, and NUL in any other string (stored losslessly by both stores)', () => {
     const ledger = new RunLedger();
-    const stored = ledger.logEvent({ taskId: 'é'.repeat(MAX_ID_BYTES / 2), timestamp: 1, sessionId: 's\u0000', toolsUsed: ['a\u0000b'], note: { 'k\u0000': 'v\u0000' } });
+    const stored = ledger.logEvent({
+      taskId: 'é'.repeat(MAX_ID_BYTES / 2),
+      timestamp: 1,
+      sessionId: 's\u0000',
+      toolsUsed: ['a\u0000b'],
+      note: { 'k\u0000': 'v\u0000' },
+    });
     expect(stored.toolsUsed).toEqual(['a\u0000b']);
     expect((stored as unknown as { note: object }).note).toEqual({ 'k\u0000': 'v\u0000' });
   });

@@ -28,7 +28,10 @@ describe('sample app over HTTP', () => {
   });
 
   it('POST /runs stores the event durably and returns it', async () => {
-    const { status, body } = await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'http-1', timestamp: 1000 })) });
+    const { status, body } = await json(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify(runEventInput({ taskId: 'http-1', timestamp: 1000 })),
+    });
     expect(status).toBe(201);
     expect(body).toMatchObject({ taskId: 'http-1', timestamp: 1000, eventId: expect.any(String) });
     expect(eventsOnDisk(dir).map((e) => e.eventId)).toContain(body.eventId);
@@ -61,13 +64,22 @@ describe('sample app over HTTP', () => {
     });
     const { status, body } = await json(base, `/runs/${event.eventId}/evaluation`);
     expect(status).toBe(200);
-    expect(body.map((r: { name: string }) => r.name)).toEqual(['tests-pass', 'forbidden-command-scan', 'forbidden-dependency-scan', 'violation-rate', 'diff-quality']);
+    expect(body.map((r: { name: string }) => r.name)).toEqual([
+      'tests-pass',
+      'forbidden-command-scan',
+      'forbidden-dependency-scan',
+      'violation-rate',
+      'diff-quality',
+    ]);
     expect(body[0]).toMatchObject({ passed: false, score: 0.75 });
     expect((await json(base, '/runs/nope/evaluation')).status).toBe(404);
   });
 
   it('GET /metrics, /violations and /stats report over the stored history', async () => {
-    await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'v', violations: [violation('no-any')], reworkLines: 12 })) });
+    await json(base, '/runs', {
+      method: 'POST',
+      body: JSON.stringify(runEventInput({ taskId: 'v', violations: [violation('no-any')], reworkLines: 12 })),
+    });
     const metrics = await json(base, '/metrics');
     expect(metrics.body.taskCount).toBe(eventsOnDisk(dir).length);
     const violations = await json(base, '/violations');
@@ -103,7 +115,9 @@ describe('built sample app as a process', () => {
     expect(port).toBeGreaterThan(0);
     const posted = await json(`http://127.0.0.1:${port}`, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'proc' })) });
     expect(posted.status).toBe(201);
-    const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     child.kill('SIGTERM');
     // Nest re-raises the signal after its shutdown hooks have run.
     expect(await exit).toEqual({ code: null, signal: 'SIGTERM' });

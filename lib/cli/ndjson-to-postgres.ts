@@ -49,7 +49,12 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    const { read, inserted, tableCount } = await copyNdjsonToPostgres({ from: values.from, connectionString: values.to, schema: values.schema, table: values.table });
+    const { read, inserted, tableCount } = await copyNdjsonToPostgres({
+      from: values.from,
+      connectionString: values.to,
+      schema: values.schema,
+      table: values.table,
+    });
     const skipped = read - inserted;
     process.stdout.write(
       `Read ${read} event(s) from ${values.from}: copied ${inserted} new` +

@@ -18,6 +18,8 @@ export class LedgerEventRefusedError extends Error {
     override readonly cause: Error,
   ) {
     const shown = eventIds.slice(0, 5).join(', ') + (eventIds.length > 5 ? `, ... (${eventIds.length} in all)` : '');
-    super(`The store refused ${eventIds.length} event(s) (${shown}): ${cause.message}. They were set aside in ${deadLetter}; every other event was written.`);
+    super(
+      `The store refused ${eventIds.length} event(s) (${shown}): ${cause.message}. They were set aside in ${deadLetter}; every other event was written.`,
+    );
   }
 }

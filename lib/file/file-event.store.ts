@@ -42,7 +42,7 @@ const INDEX_WRITE_DELAY_MS = 1_000;
 
 /** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
 async function writeFully(file: FileHandle, bytes: Buffer, position: number): Promise<void> {
-  for (let written = 0; written < bytes.length; ) {
+  for (let written = 0; written < bytes.length;) {
     const { bytesWritten } = await file.write(bytes, written, bytes.length - written, position + written);
     written += bytesWritten;
   }
@@ -205,7 +205,10 @@ export class FileEventStore extends EventStore {
    */
   async getStats(): Promise<StorageStats> {
     const { index, logSize } = this.log ? { index: this.index, logSize: this.logSize } : await this.describeUnopened();
-    const indexBytes = await stat(this.indexPath).then((s) => s.size, () => 0);
+    const indexBytes = await stat(this.indexPath).then(
+      (s) => s.size,
+      () => 0,
+    );
     return {
       eventCount: index.eventCount,
       storageSizeBytes: logSize + indexBytes,
@@ -321,7 +324,16 @@ export class FileEventStore extends EventStore {
       const rewrite = name.startsWith('events.ndjson.tmp-') || name.startsWith('index.json.tmp-');
       const lockCandidate = name.startsWith('.lock.') && !name.startsWith('.lock.stale-');
       if (!rewrite && !lockCandidate) continue;
-      if (lockCandidate && Date.now() - (await stat(path).then((s) => s.mtimeMs, () => Date.now())) < 60_000) continue;
+      if (
+        lockCandidate &&
+        Date.now() -
+          (await stat(path).then(
+            (s) => s.mtimeMs,
+            () => Date.now(),
+          )) <
+          60_000
+      )
+        continue;
       await rm(path, { force: true });
       if (rewrite) this.logger.warn(`Removed ${name}, left by an interrupted rewrite`);
     }
@@ -351,7 +363,7 @@ export class FileEventStore extends EventStore {
     if (last[0] === 10) return;
     let fragmentStart = 0;
     const window = Buffer.allocUnsafe(64 * 1024);
-    for (let end = this.logSize; end > 0 && fragmentStart === 0; ) {
+    for (let end = this.logSize; end > 0 && fragmentStart === 0;) {
       const start = Math.max(0, end - window.length);
       await log.read(window, 0, end - start, start);
       const newline = window.subarray(0, end - start).lastIndexOf(10);
@@ -372,9 +384,7 @@ export class FileEventStore extends EventStore {
     await log.truncate(fragmentStart);
     await log.datasync();
     this.logSize = fragmentStart;
-    this.logger.warn(
-      `${this.eventsPath} ended with a torn line (${fragment.length} bytes, from an interrupted write); moved it to ${asidePath}`,
-    );
+    this.logger.warn(`${this.eventsPath} ended with a torn line (${fragment.length} bytes, from an interrupted write); moved it to ${asidePath}`);
   }
 
   /** Uses `index.json` when it describes this log; otherwise rebuilds it from the log (only the unindexed tail when possible). */

@@ -3,17 +3,7 @@ export type RiskClass = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
 /** What kind of task a run performed. */
 export type TaskIntent =
-  | 'bug-fix'
-  | 'feature'
-  | 'refactor'
-  | 'security'
-  | 'performance'
-  | 'testing'
-  | 'docs'
-  | 'deployment'
-  | 'architecture'
-  | 'debug'
-  | 'general';
+  'bug-fix' | 'feature' | 'refactor' | 'security' | 'performance' | 'testing' | 'docs' | 'deployment' | 'architecture' | 'debug' | 'general';
 
 /** Every accepted {@link RiskClass}, in decreasing severity. */
 export const RISK_CLASSES: readonly RiskClass[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -94,7 +84,21 @@ export type RunEventInput = Partial<RunEvent> & Pick<RunEvent, 'taskId' | 'times
 
 /** The fields of {@link RunEvent}, in the order stored events have them; any other field is an extra JSON field. */
 export const RUN_EVENT_FIELDS: readonly (keyof RunEvent)[] = [
-  'eventId', 'taskId', 'guidanceHash', 'retrievedRuleIds', 'toolsUsed', 'filesTouched', 'diffSummary', 'testResults',
-  'violations', 'outcomeAccepted', 'reworkLines', 'intent', 'timestamp', 'durationMs', 'sessionId', 'clarifyingQuestions',
+  'eventId',
+  'taskId',
+  'guidanceHash',
+  'retrievedRuleIds',
+  'toolsUsed',
+  'filesTouched',
+  'diffSummary',
+  'testResults',
+  'violations',
+  'outcomeAccepted',
+  'reworkLines',
+  'intent',
+  'timestamp',
+  'durationMs',
+  'sessionId',
+  'clarifyingQuestions',
   'dependenciesAdded',
 ];

@@ -22,7 +22,9 @@ export class NoNdjsonStoreError extends Error {
   override readonly name = 'NoNdjsonStoreError';
 
   constructor(readonly from: string) {
-    super(`No NDJSON store at ${from}: ${join(from, 'events.ndjson')} does not exist. Give the storagePath of the app's ledger; nothing was created.`);
+    super(
+      `No NDJSON store at ${from}: ${join(from, 'events.ndjson')} does not exist. Give the storagePath of the app's ledger; nothing was created.`,
+    );
   }
 }
 
@@ -37,11 +39,20 @@ export class NoNdjsonStoreError extends Error {
  * @throws NoNdjsonStoreError when `from` has no `events.ndjson` (nothing is created, neither there nor in the database).
  */
 export async function copyNdjsonToPostgres(options: CopyNdjsonToPostgresOptions): Promise<{ read: number; inserted: number; tableCount: number }> {
-  const isFile = await stat(join(options.from, 'events.ndjson')).then((s) => s.isFile(), () => false);
+  const isFile = await stat(join(options.from, 'events.ndjson')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!isFile) throw new NoNdjsonStoreError(options.from);
   const logger = options.logger ?? new Logger('LedgerCopy');
   const source = new FileEventStore({ storagePath: options.from, logger });
-  const target = new PostgresEventStore({ connectionString: options.connectionString, schema: options.schema, table: options.table, autoFlush: false, logger });
+  const target = new PostgresEventStore({
+    connectionString: options.connectionString,
+    schema: options.schema,
+    table: options.table,
+    autoFlush: false,
+    logger,
+  });
   let read = 0;
   try {
     await source.open();

@@ -167,7 +167,12 @@ export class PostgresEventStore extends EventStore {
     this.queue = new GroupCommitQueue((batch) => this.insertBatch(batch), this.logger, options.autoFlush ?? true, {
       isPermanent: isDataRefusal,
       setAside: (refused) => this.setAside(refused),
-      errorFor: (refused) => new LedgerEventRefusedError(refused.map((r) => r.item.event.eventId), this.names.refusedQualified, refused[0].error),
+      errorFor: (refused) =>
+        new LedgerEventRefusedError(
+          refused.map((r) => r.item.event.eventId),
+          this.names.refusedQualified,
+          refused[0].error,
+        ),
     });
   }
 
@@ -222,7 +227,8 @@ export class PostgresEventStore extends EventStore {
       }
     } finally {
       const found = this.invalidPositions.size - invalidBefore;
-      if (found > 0) this.logger.warn(`${found} row(s) of ${this.names.qualified} are not valid run events; they are skipped and counted in corruptLines`);
+      if (found > 0)
+        this.logger.warn(`${found} row(s) of ${this.names.qualified} are not valid run events; they are skipped and counted in corruptLines`);
     }
   }
 
@@ -290,12 +296,13 @@ export class PostgresEventStore extends EventStore {
 
   private async readCounts(): Promise<PostgresEventStore['lastCounts']> {
     await this.open();
-    const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } = await this.pool.query(
-      `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes,
+    const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } =
+      await this.pool.query(
+        `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes,
               (SELECT count(*) FROM ${this.names.refused}) AS refused
        FROM ${this.names.events}`,
-      [this.names.qualified],
-    );
+        [this.names.qualified],
+      );
     return {
       eventCount: Number(rows[0].count),
       storageSizeBytes: Number(rows[0].bytes),
@@ -338,7 +345,10 @@ export class PostgresEventStore extends EventStore {
       const { rows }: { rows: { version: number | null }[] } = await client.query(`SELECT max(version) AS version FROM ${this.names.versions}`);
       const current = rows[0].version ?? 0;
       if (current > MIGRATIONS.length) {
-        throw new LedgerConfigError('storage', `the table ${this.names.qualified} has schema version ${current}, newer than this release supports (${MIGRATIONS.length}); upgrade nestjs-ledger`);
+        throw new LedgerConfigError(
+          'storage',
+          `the table ${this.names.qualified} has schema version ${current}, newer than this release supports (${MIGRATIONS.length}); upgrade nestjs-ledger`,
+        );
       }
       for (let version = current; version < MIGRATIONS.length; version++) {
         for (const statement of MIGRATIONS[version](this.names)) await client.query(statement);

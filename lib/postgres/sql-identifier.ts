@@ -11,7 +11,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  */
 export function sqlIdentifier(option: string, name: unknown): string {
   if (typeof name !== 'string' || !IDENTIFIER.test(name)) {
-    throw new LedgerConfigError(option, `must be a plain SQL identifier (letters, digits and _, at most 63 characters, not starting with a digit); got ${JSON.stringify(name)}`);
+    throw new LedgerConfigError(
+      option,
+      `must be a plain SQL identifier (letters, digits and _, at most 63 characters, not starting with a digit); got ${JSON.stringify(name)}`,
+    );
   }
   return `"${name}"`;
 }

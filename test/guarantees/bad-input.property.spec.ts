@@ -5,7 +5,15 @@
  * and memory and disk agree afterwards. The sample app answers 400, never 500.
  */
 import fc from 'fast-check';
-import { EventStore, FileEventStore, LedgerValidationError, MAX_ID_BYTES, PersistentLedger, PostgresEventStore, createPersistentLedger } from '../../lib';
+import {
+  EventStore,
+  FileEventStore,
+  LedgerValidationError,
+  MAX_ID_BYTES,
+  PersistentLedger,
+  PostgresEventStore,
+  createPersistentLedger,
+} from '../../lib';
 import { uniqueSchema, usePostgres } from '../helpers/postgres';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { RunningSample, startSampleApp } from '../helpers/sample-app';
@@ -16,8 +24,7 @@ const RUNS = 100;
 
 /** `via: 'import'` feeds the event to importEvents (keeping its eventId) instead of logEvent. */
 type Input =
-  | { kind: 'valid'; input: Record<string, unknown>; via?: 'import' }
-  | { kind: 'bad'; input: unknown; field: string; label: string; via?: 'import' };
+  { kind: 'valid'; input: Record<string, unknown>; via?: 'import' } | { kind: 'bad'; input: unknown; field: string; label: string; via?: 'import' };
 
 const text = fc.string({ unit: 'grapheme', maxLength: 24 });
 const count = fc.nat({ max: 10_000 });
@@ -32,7 +39,12 @@ const validEvent = fc.record(
     diffSummary: fc.record({ linesAdded: count, linesRemoved: count, filesChanged: count }),
     testResults: fc.record({ ran: fc.boolean(), passed: count, failed: count, skipped: count }),
     violations: fc.array(
-      fc.record({ ruleId: text, description: text, severity: fc.constantFrom('critical', 'high', 'medium', 'low', 'info'), autoCorrected: fc.boolean() }),
+      fc.record({
+        ruleId: text,
+        description: text,
+        severity: fc.constantFrom('critical', 'high', 'medium', 'low', 'info'),
+        autoCorrected: fc.boolean(),
+      }),
       { maxLength: 3 },
     ),
     outcomeAccepted: fc.constantFrom(true, false, null),
@@ -78,11 +90,17 @@ function withField(base: Record<string, unknown>, key: string, value: unknown): 
 
 const badEvent: fc.Arbitrary<Input> = fc.oneof(
   {
-    arbitrary: fc.tuple(validEvent, fc.constantFrom(...wrongTypes)).map(([e, [key, value, field]]) => ({ kind: 'bad', input: withField(e, key, value), field, label: `wrong type in ${key}` }) as Input),
+    arbitrary: fc
+      .tuple(validEvent, fc.constantFrom(...wrongTypes))
+      .map(([e, [key, value, field]]) => ({ kind: 'bad', input: withField(e, key, value), field, label: `wrong type in ${key}` }) as Input),
     weight: 10,
   },
-  fc.tuple(validEvent, fc.constantFrom('reworkLines', 'durationMs', 'timestamp', 'extra')).map(([e, key]) => ({ kind: 'bad', input: withField(e, key, 10n), field: key, label: 'BigInt' }) as Input),
-  fc.tuple(validEvent, fc.constantFrom(NaN, Infinity, -Infinity)).map(([e, ts]) => ({ kind: 'bad', input: withField(e, 'timestamp', ts), field: 'timestamp', label: 'non-finite timestamp' }) as Input),
+  fc
+    .tuple(validEvent, fc.constantFrom('reworkLines', 'durationMs', 'timestamp', 'extra'))
+    .map(([e, key]) => ({ kind: 'bad', input: withField(e, key, 10n), field: key, label: 'BigInt' }) as Input),
+  fc
+    .tuple(validEvent, fc.constantFrom(NaN, Infinity, -Infinity))
+    .map(([e, ts]) => ({ kind: 'bad', input: withField(e, 'timestamp', ts), field: 'timestamp', label: 'non-finite timestamp' }) as Input),
   validEvent.map((e) => {
     const { taskId: _omit, ...rest } = e;
     return { kind: 'bad', input: rest, field: 'taskId', label: 'missing taskId' } as Input;
@@ -94,16 +112,66 @@ const badEvent: fc.Arbitrary<Input> = fc.oneof(
   }),
   validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'onDone', () => undefined), field: 'onDone', label: 'function' }) as Input),
   validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'tag', Symbol('t')), field: 'tag', label: 'symbol value' }) as Input),
-  validEvent.map((e) => ({ kind: 'bad', input: { ...e, ...JSON.parse('{"__proto__":{"admin":true}}') }, field: '__proto__', label: '__proto__ key' }) as Input),
-  fc.tuple(validEvent, fc.constantFrom('\uD800', '\uDFFF', 'a\uDBFFz')).map(([e, lone]) => ({ kind: 'bad', input: withField(e, 'sessionId', `s${lone}`), field: 'sessionId', label: 'lone surrogate' }) as Input),
-  fc.tuple(validEvent, fc.constantFrom('\uD83D')).map(([e, lone]) => ({ kind: 'bad', input: withField(e, 'toolsUsed', ['ok', lone]), field: 'toolsUsed[1]', label: 'lone surrogate in a list' }) as Input),
-  validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'guidanceHash', 'h'.repeat(MAX_EVENT_BYTES + 1)), field: 'guidanceHash', label: 'oversized string' }) as Input),
-  validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'chunks', Array.from({ length: 5 }, () => 'c'.repeat(1000))), field: 'event', label: 'oversized event' }) as Input),
-  fc.constantFrom<unknown>(null, 7, 'event', [], new Map()).map((input) => ({ kind: 'bad', input, field: 'event', label: 'not a plain object' }) as Input),
+  validEvent.map(
+    (e) => ({ kind: 'bad', input: { ...e, ...JSON.parse('{"__proto__":{"admin":true}}') }, field: '__proto__', label: '__proto__ key' }) as Input,
+  ),
+  fc
+    .tuple(validEvent, fc.constantFrom('\uD800', '\uDFFF', 'a\uDBFFz'))
+    .map(([e, lone]) => ({ kind: 'bad', input: withField(e, 'sessionId', `s${lone}`), field: 'sessionId', label: 'lone surrogate' }) as Input),
+  fc
+    .tuple(validEvent, fc.constantFrom('\uD83D'))
+    .map(
+      ([e, lone]) =>
+        ({ kind: 'bad', input: withField(e, 'toolsUsed', ['ok', lone]), field: 'toolsUsed[1]', label: 'lone surrogate in a list' }) as Input,
+    ),
+  validEvent.map(
+    (e) =>
+      ({
+        kind: 'bad',
+        input: withField(e, 'guidanceHash', 'h'.repeat(MAX_EVENT_BYTES + 1)),
+        field: 'guidanceHash',
+        label: 'oversized string',
+      }) as Input,
+  ),
+  validEvent.map(
+    (e) =>
+      ({
+        kind: 'bad',
+        input: withField(
+          e,
+          'chunks',
+          Array.from({ length: 5 }, () => 'c'.repeat(1000)),
+        ),
+        field: 'event',
+        label: 'oversized event',
+      }) as Input,
+  ),
+  fc
+    .constantFrom<unknown>(null, 7, 'event', [], new Map())
+    .map((input) => ({ kind: 'bad', input, field: 'event', label: 'not a plain object' }) as Input),
   // What the PostgreSQL store cannot hold in an id is refused by both stores.
-  fc.tuple(validEvent, fc.constantFrom('\u0000', 'a\u0000', '\u0000b\u0000')).map(([e, id]) => ({ kind: 'bad', input: withField(e, 'taskId', id), field: 'taskId', label: 'NUL in taskId' }) as Input),
-  validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'taskId', 'ü'.repeat(MAX_ID_BYTES / 2 + 1)), field: 'taskId', label: 'taskId above the id limit' }) as Input),
-  validEvent.map((e) => ({ kind: 'bad', input: withField(e, 'eventId', 'ev\u0000'), field: '[0].eventId', label: 'NUL in an imported eventId', via: 'import' }) as Input),
+  fc
+    .tuple(validEvent, fc.constantFrom('\u0000', 'a\u0000', '\u0000b\u0000'))
+    .map(([e, id]) => ({ kind: 'bad', input: withField(e, 'taskId', id), field: 'taskId', label: 'NUL in taskId' }) as Input),
+  validEvent.map(
+    (e) =>
+      ({
+        kind: 'bad',
+        input: withField(e, 'taskId', 'ü'.repeat(MAX_ID_BYTES / 2 + 1)),
+        field: 'taskId',
+        label: 'taskId above the id limit',
+      }) as Input,
+  ),
+  validEvent.map(
+    (e) =>
+      ({
+        kind: 'bad',
+        input: withField(e, 'eventId', 'ev\u0000'),
+        field: '[0].eventId',
+        label: 'NUL in an imported eventId',
+        via: 'import',
+      }) as Input,
+  ),
 );
 
 /** Strings anywhere but in the ids may hold NUL: both stores keep them losslessly. */
@@ -149,60 +217,75 @@ describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
       name: 'PostgreSQL',
       fresh: () => {
         const schema = uniqueSchema('prop');
-        const open = () => new PostgresEventStore({ connectionString: server().connectionString, schema, maxEventBytes: MAX_EVENT_BYTES, logger: new CapturingLogger() });
+        const open = () =>
+          new PostgresEventStore({
+            connectionString: server().connectionString,
+            schema,
+            maxEventBytes: MAX_EVENT_BYTES,
+            logger: new CapturingLogger(),
+          });
         return { store: open(), reopen: open };
       },
     },
   ];
 
-  it.each(drivers.map((d) => [d.name, d] as const))(`logEvent and importEvents on ${RUNS} generated sequences of valid and malformed events: %s store`, async (_name, driver) => {
-    const tally = { sequences: 0, valid: 0, rejected: 0, byKind: {} as Record<string, number> };
-    await fc.assert(
-      fc.asyncProperty(sequence, async (inputs) => {
-        const { store, reopen } = driver.fresh();
-        const ledger: PersistentLedger = createPersistentLedger({ store, maxEventBytes: MAX_EVENT_BYTES, compactIntervalMs: 0, logger: new CapturingLogger() });
-        await ledger.init();
-        const give = (item: Input) => (item.via === 'import' ? ledger.importEvents([item.input]) : ledger.logEvent(item.input));
-        try {
-          let accepted = 0;
-          for (const item of inputs) {
-            if (item.kind === 'valid') {
-              give(item);
-              accepted++;
-              tally.valid++;
-              continue;
+  it.each(drivers.map((d) => [d.name, d] as const))(
+    `logEvent and importEvents on ${RUNS} generated sequences of valid and malformed events: %s store`,
+    async (_name, driver) => {
+      const tally = { sequences: 0, valid: 0, rejected: 0, byKind: {} as Record<string, number> };
+      await fc.assert(
+        fc.asyncProperty(sequence, async (inputs) => {
+          const { store, reopen } = driver.fresh();
+          const ledger: PersistentLedger = createPersistentLedger({
+            store,
+            maxEventBytes: MAX_EVENT_BYTES,
+            compactIntervalMs: 0,
+            logger: new CapturingLogger(),
+          });
+          await ledger.init();
+          const give = (item: Input) => (item.via === 'import' ? ledger.importEvents([item.input]) : ledger.logEvent(item.input));
+          try {
+            let accepted = 0;
+            for (const item of inputs) {
+              if (item.kind === 'valid') {
+                give(item);
+                accepted++;
+                tally.valid++;
+                continue;
+              }
+              let thrown: unknown = null;
+              try {
+                give(item);
+              } catch (err) {
+                thrown = err;
+              }
+              expect(thrown).toBeInstanceOf(LedgerValidationError);
+              expect((thrown as LedgerValidationError).field).toBe(item.field);
+              expect((thrown as LedgerValidationError).message).toContain(`"${item.field}"`);
+              expect(ledger.eventCount).toBe(accepted);
+              tally.rejected++;
+              tally.byKind[item.label] = (tally.byKind[item.label] ?? 0) + 1;
             }
-            let thrown: unknown = null;
-            try {
-              give(item);
-            } catch (err) {
-              thrown = err;
-            }
-            expect(thrown).toBeInstanceOf(LedgerValidationError);
-            expect((thrown as LedgerValidationError).field).toBe(item.field);
-            expect((thrown as LedgerValidationError).message).toContain(`"${item.field}"`);
-            expect(ledger.eventCount).toBe(accepted);
-            tally.rejected++;
-            tally.byKind[item.label] = (tally.byKind[item.label] ?? 0) + 1;
+            await ledger.flush();
+            const reader = reopen();
+            const onDisk = await reader.readAll();
+            await reader.close();
+            expect(onDisk).toEqual(ledger.getEvents());
+            expect(onDisk).toHaveLength(accepted);
+            expect((await ledger.getStorageStats()).eventCount).toBe(accepted);
+            expect(({} as Record<string, unknown>).admin).toBeUndefined();
+          } finally {
+            await ledger.destroy();
           }
-          await ledger.flush();
-          const reader = reopen();
-          const onDisk = await reader.readAll();
-          await reader.close();
-          expect(onDisk).toEqual(ledger.getEvents());
-          expect(onDisk).toHaveLength(accepted);
-          expect((await ledger.getStorageStats()).eventCount).toBe(accepted);
-          expect(({} as Record<string, unknown>).admin).toBeUndefined();
-        } finally {
-          await ledger.destroy();
-        }
-        tally.sequences++;
-      }),
-      { numRuns: RUNS },
-    );
-    console.log(`bad-input suite (${driver.name}): ${JSON.stringify(tally)}`);
-    expect(tally.rejected).toBeGreaterThan(0);
-  }, 120_000);
+          tally.sequences++;
+        }),
+        { numRuns: RUNS },
+      );
+      console.log(`bad-input suite (${driver.name}): ${JSON.stringify(tally)}`);
+      expect(tally.rejected).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 
   describe('over HTTP, the sample app', () => {
     let sample: RunningSample;
@@ -219,7 +302,9 @@ describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
 
     it('answers 400 with the field for every JSON-representable malformed event, never 500', async () => {
       const jsonBad = fc.oneof(
-        fc.tuple(validEvent, fc.constantFrom(...wrongTypes)).map(([e, [key, value, field]]) => ({ body: JSON.stringify(withField(e, key, value)), field })),
+        fc
+          .tuple(validEvent, fc.constantFrom(...wrongTypes))
+          .map(([e, [key, value, field]]) => ({ body: JSON.stringify(withField(e, key, value)), field })),
         validEvent.map((e) => ({ body: JSON.stringify({ ...e, taskId: undefined }), field: 'taskId' })),
         validEvent.map((e) => ({ body: JSON.stringify(e).replace(/^\{/, '{"__proto__":{"admin":true},'), field: '__proto__' })),
         validEvent.map((e) => ({ body: JSON.stringify(withField(e, 'sessionId', 'x\uD800')), field: 'sessionId' })),

@@ -36,8 +36,18 @@ describe('Guarantee 5: corrupt files never crash a load', () => {
   const garbage = Buffer.concat([Buffer.from('{"taskId":"broken",'), Buffer.from([0xff, 0xfe, 0x00, 0x80]), Buffer.from('}')]);
   const cases: [string, Record<string, string | Buffer>, number, number][] = [
     ['garbage lines in the middle', { 'events.ndjson': `${lineOf(1)}\nnot json\n${lineOf(2)}\n{"half":\n${lineOf(3)}\n` }, 3, 2],
-    ['binary garbage and invalid UTF-8 in the middle', { 'events.ndjson': Buffer.concat([Buffer.from(`${lineOf(1)}\n`), garbage, Buffer.from(`\n${lineOf(2)}\n`)]) }, 2, 1],
-    ['JSON that is not an event', { 'events.ndjson': `${lineOf(1)}\n[1,2,3]\n"text"\n{"taskId":5,"timestamp":1}\n{"taskId":"t","timestamp":"x"}\n` }, 1, 4],
+    [
+      'binary garbage and invalid UTF-8 in the middle',
+      { 'events.ndjson': Buffer.concat([Buffer.from(`${lineOf(1)}\n`), garbage, Buffer.from(`\n${lineOf(2)}\n`)]) },
+      2,
+      1,
+    ],
+    [
+      'JSON that is not an event',
+      { 'events.ndjson': `${lineOf(1)}\n[1,2,3]\n"text"\n{"taskId":5,"timestamp":1}\n{"taskId":"t","timestamp":"x"}\n` },
+      1,
+      4,
+    ],
     ['a truncated index.json', { 'events.ndjson': `${lineOf(1)}\n${lineOf(2)}\n`, 'index.json': '{"eventCount": 2, "oldestTimest' }, 2, 0],
     ['a garbage index.json', { 'events.ndjson': `${lineOf(1)}\n`, 'index.json': Buffer.from([0, 1, 2, 3, 255]) }, 1, 0],
     ['an index.json of the wrong shape', { 'events.ndjson': `${lineOf(1)}\n`, 'index.json': '{"eventCount":"many","taskIds":{}}' }, 1, 0],

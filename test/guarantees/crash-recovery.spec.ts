@@ -26,7 +26,9 @@ interface CrashReport {
 function rawLines(dir: string): string[] {
   const path = join(dir, 'events.ndjson');
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 async function crashTrial(size: 'small' | 'large', report: CrashReport): Promise<void> {
@@ -90,7 +92,15 @@ async function crashTrial(size: 'small' | 'large', report: CrashReport): Promise
 function writeOldStore(dir: string, count: number): number[] {
   const timestamps = Array.from({ length: count }, (_, i) => i);
   const lines = timestamps.map((ts) =>
-    JSON.stringify({ eventId: `old-${ts}`, taskId: `task-${ts % 5}`, timestamp: ts, toolsUsed: ['npm test'], violations: [], reworkLines: 0, notes: 'x'.repeat(300) }),
+    JSON.stringify({
+      eventId: `old-${ts}`,
+      taskId: `task-${ts % 5}`,
+      timestamp: ts,
+      toolsUsed: ['npm test'],
+      violations: [],
+      reworkLines: 0,
+      notes: 'x'.repeat(300),
+    }),
   );
   writeFileSync(join(dir, 'events.ndjson'), lines.join('\n') + '\n');
   return timestamps;
@@ -99,54 +109,69 @@ function writeOldStore(dir: string, count: number): number[] {
 describe('Guarantee 1: crash at any instant loses no acknowledged event', () => {
   afterAll(removeTempDirs);
 
-  it.each(['small', 'large'] as const)(`kill -9 of a writer of %s events, ${TRIALS_PER_SIZE} trials`, async (size) => {
-    const report: CrashReport = { trials: 0, acknowledged: 0, acknowledgedRecovered: 0, unacknowledgedPresent: 0, tornTailsRepaired: 0, indexRepaired: 0 };
-    for (let i = 0; i < TRIALS_PER_SIZE; i++) await crashTrial(size, report);
-    console.log(`crash suite, ${size} events (${size === 'large' ? '~1 MiB' : '~450 B'}): ${JSON.stringify(report)}`);
-    expect(report.trials).toBe(TRIALS_PER_SIZE);
-    expect(report.acknowledged).toBeGreaterThan(0);
-    expect(report.acknowledgedRecovered).toBe(report.acknowledged);
-  }, 300_000);
+  it.each(['small', 'large'] as const)(
+    `kill -9 of a writer of %s events, ${TRIALS_PER_SIZE} trials`,
+    async (size) => {
+      const report: CrashReport = {
+        trials: 0,
+        acknowledged: 0,
+        acknowledgedRecovered: 0,
+        unacknowledgedPresent: 0,
+        tornTailsRepaired: 0,
+        indexRepaired: 0,
+      };
+      for (let i = 0; i < TRIALS_PER_SIZE; i++) await crashTrial(size, report);
+      console.log(`crash suite, ${size} events (${size === 'large' ? '~1 MiB' : '~450 B'}): ${JSON.stringify(report)}`);
+      expect(report.trials).toBe(TRIALS_PER_SIZE);
+      expect(report.acknowledged).toBeGreaterThan(0);
+      expect(report.acknowledgedRecovered).toBe(report.acknowledged);
+    },
+    300_000,
+  );
 
   it.each([
     ['compact', (old: number[]) => old.slice(-5_000)],
     ['save', (old: number[]) => old.filter((ts) => ts % 2 === 0)],
-  ] as const)(`kill -9 in the middle of %s leaves the complete old or the complete new content, ${REWRITE_TRIALS} trials`, async (operation, expectedNew) => {
-    const outcomes = { old: 0, new: 0 };
-    // Calibrate: how long the rewrite takes here, to aim the kills inside it.
-    const calibrationDir = makeTempDir('ledger-rewrite-');
-    writeOldStore(calibrationDir, 20_000);
-    const calibration = new LineChild(join(FIXTURES, 'rewrite-runner.js'), [calibrationDir, operation, '5000']);
-    await calibration.waitFor((l) => l === 'START');
-    const started = Date.now();
-    await calibration.waitFor((l) => l === 'DONE');
-    const duration = Math.max(5, Date.now() - started);
-    await calibration.exited;
+  ] as const)(
+    `kill -9 in the middle of %s leaves the complete old or the complete new content, ${REWRITE_TRIALS} trials`,
+    async (operation, expectedNew) => {
+      const outcomes = { old: 0, new: 0 };
+      // Calibrate: how long the rewrite takes here, to aim the kills inside it.
+      const calibrationDir = makeTempDir('ledger-rewrite-');
+      writeOldStore(calibrationDir, 20_000);
+      const calibration = new LineChild(join(FIXTURES, 'rewrite-runner.js'), [calibrationDir, operation, '5000']);
+      await calibration.waitFor((l) => l === 'START');
+      const started = Date.now();
+      await calibration.waitFor((l) => l === 'DONE');
+      const duration = Math.max(5, Date.now() - started);
+      await calibration.exited;
 
-    for (let i = 0; i < REWRITE_TRIALS; i++) {
-      const dir = makeTempDir('ledger-rewrite-');
-      const old = writeOldStore(dir, 20_000);
-      const child = new LineChild(join(FIXTURES, 'rewrite-runner.js'), [dir, operation, '5000']);
-      await child.waitFor((l) => l === 'START');
-      await sleep(Math.random() * duration * 1.2);
-      await child.kill9();
+      for (let i = 0; i < REWRITE_TRIALS; i++) {
+        const dir = makeTempDir('ledger-rewrite-');
+        const old = writeOldStore(dir, 20_000);
+        const child = new LineChild(join(FIXTURES, 'rewrite-runner.js'), [dir, operation, '5000']);
+        await child.waitFor((l) => l === 'START');
+        await sleep(Math.random() * duration * 1.2);
+        await child.kill9();
 
-      const store = new FileEventStore({ storagePath: dir, logger: new CapturingLogger() });
-      const timestamps = (await store.readAll()).map((e) => e.timestamp);
-      await store.open();
-      expect((await store.getStats()).eventCount).toBe(timestamps.length);
-      await store.close();
-      if (timestamps.length === old.length) {
-        expect(timestamps).toEqual(old);
-        outcomes.old++;
-      } else {
-        expect(timestamps).toEqual(expectedNew(old));
-        outcomes.new++;
+        const store = new FileEventStore({ storagePath: dir, logger: new CapturingLogger() });
+        const timestamps = (await store.readAll()).map((e) => e.timestamp);
+        await store.open();
+        expect((await store.getStats()).eventCount).toBe(timestamps.length);
+        await store.close();
+        if (timestamps.length === old.length) {
+          expect(timestamps).toEqual(old);
+          outcomes.old++;
+        } else {
+          expect(timestamps).toEqual(expectedNew(old));
+          outcomes.new++;
+        }
+        expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+        rmSync(dir, { recursive: true, force: true });
       }
-      expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    console.log(`crash suite, kill during ${operation} (rewrite takes ~${duration} ms): ${JSON.stringify(outcomes)}`);
-    expect(outcomes.old + outcomes.new).toBe(REWRITE_TRIALS);
-  }, 300_000);
+      console.log(`crash suite, kill during ${operation} (rewrite takes ~${duration} ms): ${JSON.stringify(outcomes)}`);
+      expect(outcomes.old + outcomes.new).toBe(REWRITE_TRIALS);
+    },
+    300_000,
+  );
 });

@@ -66,7 +66,9 @@ describe('Guarantee 4: disk faults surface and heal', () => {
         expect(onDisk).toEqual(expect.arrayContaining(acknowledged));
         expect(onDisk).toHaveLength(acknowledged.length + 6);
         expect((await call('GET', '/stats')).body).toMatchObject({ lastWriteOk: true, pendingEvents: 0, eventCount: onDisk.length });
-        console.log(`disk-fault suite, ENOSPC: ${acknowledged.length} acknowledged before the disk filled, 6 queued while full, ${onDisk.length} on disk after healing, 0 duplicates`);
+        console.log(
+          `disk-fault suite, ENOSPC: ${acknowledged.length} acknowledged before the disk filled, 6 queued while full, ${onDisk.length} on disk after healing, 0 duplicates`,
+        );
       } finally {
         await app.close();
       }

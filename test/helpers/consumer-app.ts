@@ -21,7 +21,13 @@ export interface ConsumerSpec {
   compilerOptions: Record<string, unknown>;
 }
 
-export function run(command: string, args: string[], cwd: string, timeoutMs = 300_000, extraEnv: Record<string, string> = {}): SpawnSyncReturns<string> {
+export function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  timeoutMs = 300_000,
+  extraEnv: Record<string, string> = {},
+): SpawnSyncReturns<string> {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...extraEnv } });
   if (result.error) throw result.error;
   return result;
@@ -75,7 +81,11 @@ export function tarballFiles(tarball: string): string[] {
  * Writes the scratch app (package.json depending on the tarball, tsconfig,
  * sources) and runs a plain `npm install` in it. Returns its directory and the install's output.
  */
-export function installConsumer(spec: ConsumerSpec, tarball: string, sources: Record<string, string>): { dir: string; install: SpawnSyncReturns<string> } {
+export function installConsumer(
+  spec: ConsumerSpec,
+  tarball: string,
+  sources: Record<string, string>,
+): { dir: string; install: SpawnSyncReturns<string> } {
   const dir = join(CONSUMER_CACHE, spec.name);
   mkdirSync(dir, { recursive: true });
   rmSync(join(dir, 'src'), { recursive: true, force: true });

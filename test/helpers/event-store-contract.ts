@@ -97,7 +97,14 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
     it('getStats reports count, span, driver and writer health', async () => {
       const store = make(stores.newLocation());
       expect(store.sharedByReplicas).toBe(stores.sharedByReplicas);
-      expect(await store.getStats()).toMatchObject({ eventCount: 0, oldestEvent: null, newestEvent: null, driver: stores.driver, lastWriteOk: true, lastWriteError: null });
+      expect(await store.getStats()).toMatchObject({
+        eventCount: 0,
+        oldestEvent: null,
+        newestEvent: null,
+        driver: stores.driver,
+        lastWriteOk: true,
+        lastWriteError: null,
+      });
       await store.append(event(0, 700));
       await store.append(event(1, 300));
       const stats = await store.getStats();
