@@ -3,7 +3,7 @@
  * order lines went in, across buffer boundaries, for any mix of sizes.
  */
 import fc from 'fast-check';
-import { EncodedLineQueue } from '../lib/file/encoded-line.queue';
+import { EncodedLineQueue } from '../lib/storage/file/encoded-line.queue';
 
 const MiB = 1024 * 1024;
 

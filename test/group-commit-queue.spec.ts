@@ -4,7 +4,7 @@
  * refused items fail. The writer here is a list in memory that refuses some
  * items the way PostgreSQL refuses a row (an error with a SQLSTATE).
  */
-import { GroupCommitQueue, RefusedItem } from '../lib/group-commit.queue';
+import { GroupCommitQueue, RefusedItem } from '../lib/storage/group-commit.queue';
 import { CapturingLogger } from './helpers/capturing-logger';
 
 function refusal(item: string): Error {

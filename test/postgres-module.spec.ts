@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { Pool } from 'pg';
 import { EventStore, LedgerConfigError, LedgerModule, PersistentLedger, PostgresEventStore, createPersistentLedger } from '../lib';
-import { defaultCompactionLeaseMs } from '../lib/ledger.providers';
+import { defaultCompactionLeaseMs } from '../lib/module/ledger.providers';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { uniqueSchema, usePostgres } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { LedgerValidationError } from '../lib';
-import { RunEvent } from '../lib/interfaces/run-event.interface';
-import { serializeRunEvent } from '../lib/run-event.serializer';
-import { sanitizeRunEvent } from '../lib/run-event.validator';
+import { RunEvent } from '../lib/events/run-event.interface';
+import { serializeRunEvent } from '../lib/events/run-event.serializer';
+import { sanitizeRunEvent } from '../lib/events/run-event.validator';
 
 const LIMIT = 1024 * 1024;
 /** Any string, including quotes, backslashes, control characters, emoji and lone surrogates (JSON.stringify escapes those). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { copyNdjsonToPostgres, NoNdjsonStoreError } from '../postgres/copy-ndjson-to-postgres';
+import { copyNdjsonToPostgres, NoNdjsonStoreError } from '../storage/postgres/copy-ndjson-to-postgres';
 
 const help = `nestjs-ledger-ndjson-to-postgres: copy an NDJSON ledger store into PostgreSQL.
 

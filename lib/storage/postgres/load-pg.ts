@@ -1,5 +1,5 @@
 import type * as Pg from 'pg';
-import { LedgerConfigError } from '../errors/ledger-config.error';
+import { LedgerConfigError } from '../../errors/ledger-config.error';
 
 /**
  * Loads the optional `pg` peer dependency.

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { EventStore } from './event-store';
+import { EventStore } from '../storage/event-store';
 import { LedgerLifecycle } from './ledger.lifecycle';
 import { ConfigurableModuleClass } from './ledger.module-definition';
 import { ledgerProviders } from './ledger.providers';
-import { PersistentLedger } from './persistent-ledger';
+import { PersistentLedger } from '../ledger/persistent-ledger';
 
 /**
  * Gives an application a durable ledger of run events.

@@ -1,5 +1,5 @@
-import { Evaluator, EvaluatorResult } from '../interfaces/evaluator.interface';
-import { RunEvent } from '../interfaces/run-event.interface';
+import { Evaluator, EvaluatorResult } from './evaluator.interface';
+import { RunEvent } from '../../events/run-event.interface';
 
 /** Rework ratio = reworkLines / (linesAdded + linesRemoved); passes iff ratio <= max; score = max(0, 1 - ratio). */
 export class DiffQualityEvaluator implements Evaluator {

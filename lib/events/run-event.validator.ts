@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { LedgerValidationError } from './errors/ledger-validation.error';
-import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './interfaces/run-event.interface';
+import { LedgerValidationError } from '../errors/ledger-validation.error';
+import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './run-event.interface';
 
 /** Default per-event size limit: the largest string, and the largest serialised event, in bytes. */
 export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { RunEvent } from '../interfaces/run-event.interface';
-import { restoreStoredEvent } from '../run-event.validator';
+import { RunEvent } from '../../events/run-event.interface';
+import { restoreStoredEvent } from '../../events/run-event.validator';
 
 /**
  * Contents of `index.json`. The first four fields are the original layout;

@@ -1,5 +1,5 @@
-import { Evaluator, EvaluatorResult } from '../interfaces/evaluator.interface';
-import { RunEvent } from '../interfaces/run-event.interface';
+import { Evaluator, EvaluatorResult } from './evaluator.interface';
+import { RunEvent } from '../../events/run-event.interface';
 
 /** Commands no run should use: recursive delete of `/`, force-push to main, curl piped into a shell, eval/exec. */
 export const DEFAULT_FORBIDDEN_COMMAND_PATTERNS: readonly RegExp[] = [

@@ -1,6 +1,6 @@
 import { LoggerService } from '@nestjs/common';
-import { EventStore } from '../event-store';
-import { RunLedgerOptions } from '../run-ledger';
+import { EventStore } from '../storage/event-store';
+import { RunLedgerOptions } from '../ledger/run-ledger';
 
 /** Configuration of a {@link PersistentLedger}. */
 export interface PersistentLedgerConfig extends RunLedgerOptions {

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
+import { LedgerModuleOptions } from '../options/ledger-options.interface';
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<LedgerModuleOptions>(
   { moduleName: 'Ledger' },

@@ -1,6 +1,6 @@
-import type { PgPoolLike } from '../postgres/pg-pool.interface';
-import { EventStore } from '../event-store';
-import { RunLedgerOptions } from '../run-ledger';
+import type { PgPoolLike } from '../storage/postgres/pg-pool.interface';
+import { EventStore } from '../storage/event-store';
+import { RunLedgerOptions } from '../ledger/run-ledger';
 
 /** When retention compaction runs: a cron expression, a fixed interval, or never. */
 export type LedgerCompactionOption =

@@ -1,4 +1,4 @@
-import { LedgerConfigError } from '../errors/ledger-config.error';
+import { LedgerConfigError } from '../../errors/ledger-config.error';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FileHandle, link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LoggerService } from '@nestjs/common';
-import { LedgerLockedError } from '../errors/ledger-locked.error';
+import { LedgerLockedError } from '../../errors/ledger-locked.error';
 
 /** Default time after which a lock that is not refreshed counts as abandoned. */
 export const DEFAULT_LOCK_STALE_MS = 30_000;

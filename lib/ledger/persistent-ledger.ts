@@ -1,9 +1,9 @@
 import { Logger, LoggerService } from '@nestjs/common';
-import { EventStore } from './event-store';
-import { FileEventStore } from './file/file-event.store';
-import { PersistentLedgerConfig } from './interfaces/persistent-ledger-config.interface';
-import { RunEvent } from './interfaces/run-event.interface';
-import { StorageStats } from './interfaces/storage-stats.interface';
+import { EventStore } from '../storage/event-store';
+import { FileEventStore } from '../storage/file/file-event.store';
+import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
+import { RunEvent } from '../events/run-event.interface';
+import { StorageStats } from '../storage/storage-stats.interface';
 import { planRetention, retentionFilter } from './retention-plan';
 import { RunLedger } from './run-ledger';
 

@@ -1,13 +1,13 @@
-import { LedgerConfigError } from './errors/ledger-config.error';
-import { DEFAULT_COMPACTION_CRON } from './ledger.constants';
-import { LedgerCompactionOption, LedgerModuleOptions, LedgerStorageOption } from './interfaces/ledger-module-options.interface';
-import { loadPg } from './postgres/load-pg';
-import { sqlIdentifier } from './postgres/sql-identifier';
-import { loadCron } from './schedule/load-cron';
-import { DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH } from './persistent-ledger';
-import { DEFAULT_MAX_EVENT_BYTES } from './run-event.validator';
-import { DEFAULT_LOCK_STALE_MS } from './file/file-lock';
-import type { EventStore } from './event-store';
+import { LedgerConfigError } from '../errors/ledger-config.error';
+import { DEFAULT_COMPACTION_CRON } from '../module/ledger.constants';
+import { LedgerCompactionOption, LedgerModuleOptions, LedgerStorageOption } from './ledger-options.interface';
+import { loadPg } from '../storage/postgres/load-pg';
+import { sqlIdentifier } from '../storage/postgres/sql-identifier';
+import { loadCron } from '../module/load-cron';
+import { DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH } from '../ledger/persistent-ledger';
+import { DEFAULT_MAX_EVENT_BYTES } from '../events/run-event.validator';
+import { DEFAULT_LOCK_STALE_MS } from '../storage/file/file-lock';
+import type { EventStore } from '../storage/event-store';
 
 /** Module options after validation, with every default applied. */
 export interface ResolvedLedgerOptions extends LedgerModuleOptions {

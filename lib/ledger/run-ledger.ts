@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { BuiltInEvaluatorOptions, createDefaultEvaluators } from './evaluators/default-evaluators';
-import { LedgerValidationError } from './errors/ledger-validation.error';
-import { Evaluator, EvaluatorResult } from './interfaces/evaluator.interface';
-import { OptimizationMetrics, ViolationRanking } from './interfaces/ledger-metrics.interface';
-import { RunEvent, TaskIntent } from './interfaces/run-event.interface';
-import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from './run-event.validator';
+import { LedgerValidationError } from '../errors/ledger-validation.error';
+import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
+import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
+import { RunEvent, TaskIntent } from '../events/run-event.interface';
+import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from '../events/run-event.validator';
 
 /** Options of an in-memory {@link RunLedger}. */
 export interface RunLedgerOptions extends BuiltInEvaluatorOptions {

@@ -1,5 +1,5 @@
-import { Evaluator, EvaluatorResult } from '../interfaces/evaluator.interface';
-import { RunEvent } from '../interfaces/run-event.interface';
+import { Evaluator, EvaluatorResult } from './evaluator.interface';
+import { RunEvent } from '../../events/run-event.interface';
 
 const MANIFEST = /(^|\/)(package\.json|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$/;
 

@@ -1,5 +1,5 @@
-import { Evaluator, EvaluatorResult } from '../interfaces/evaluator.interface';
-import { RunEvent } from '../interfaces/run-event.interface';
+import { Evaluator, EvaluatorResult } from './evaluator.interface';
+import { RunEvent } from '../../events/run-event.interface';
 
 /** Fails (score 0) when tests did not run; passes iff none failed; score = passed / all. */
 export class TestsPassEvaluator implements Evaluator {

@@ -1,5 +1,5 @@
-import { LedgerValidationError } from './errors/ledger-validation.error';
-import { RUN_EVENT_FIELDS, RunEvent } from './interfaces/run-event.interface';
+import { LedgerValidationError } from '../errors/ledger-validation.error';
+import { RUN_EVENT_FIELDS, RunEvent } from './run-event.interface';
 import { ownKeyCount } from './run-event.validator';
 
 /**

@@ -1,4 +1,4 @@
-import { Evaluator } from '../interfaces/evaluator.interface';
+import { Evaluator } from './evaluator.interface';
 import { DiffQualityEvaluator } from './diff-quality.evaluator';
 import { DEFAULT_FORBIDDEN_COMMAND_PATTERNS, ForbiddenCommandScanEvaluator } from './forbidden-command-scan.evaluator';
 import { ForbiddenDependencyScanEvaluator } from './forbidden-dependency-scan.evaluator';

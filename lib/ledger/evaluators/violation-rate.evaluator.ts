@@ -1,5 +1,5 @@
-import { Evaluator, EvaluatorResult } from '../interfaces/evaluator.interface';
-import { RunEvent } from '../interfaces/run-event.interface';
+import { Evaluator, EvaluatorResult } from './evaluator.interface';
+import { RunEvent } from '../../events/run-event.interface';
 
 /** Passes iff the event has at most `maxViolations` violations; score = max(0, 1 - count / max(max + 1, 1)). */
 export class ViolationRateEvaluator implements Evaluator {

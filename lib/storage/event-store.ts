@@ -1,5 +1,5 @@
-import { RunEvent } from './interfaces/run-event.interface';
-import { StorageStats } from './interfaces/storage-stats.interface';
+import { RunEvent } from '../events/run-event.interface';
+import { StorageStats } from './storage-stats.interface';
 
 /** Filters for {@link EventStore.stream}; every bound is inclusive. */
 export interface EventQuery {

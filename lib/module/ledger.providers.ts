@@ -1,15 +1,15 @@
 import { Logger, Provider } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { LedgerConfigError } from './errors/ledger-config.error';
-import { EventStore } from './event-store';
-import { FileEventStore } from './file/file-event.store';
+import { LedgerConfigError } from '../errors/ledger-config.error';
+import { EventStore } from '../storage/event-store';
+import { FileEventStore } from '../storage/file/file-event.store';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
-import { LedgerCompactionOption, LedgerModuleOptions } from './interfaces/ledger-module-options.interface';
-import { ResolvedLedgerOptions, resolveLedgerOptions } from './ledger-options.resolver';
-import { PersistentLedger } from './persistent-ledger';
-import { PostgresEventStore } from './postgres/postgres-event.store';
-import { loadCron } from './schedule/load-cron';
+import { LedgerCompactionOption, LedgerModuleOptions } from '../options/ledger-options.interface';
+import { ResolvedLedgerOptions, resolveLedgerOptions } from '../options/ledger-options.resolver';
+import { PersistentLedger } from '../ledger/persistent-ledger';
+import { PostgresEventStore } from '../storage/postgres/postgres-event.store';
+import { loadCron } from './load-cron';
 
 /**
  * Compaction calls of all replicas within the lease count as one tick, so the

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Logger, LoggerService } from '@nestjs/common';
 import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
-import { LedgerClosedError } from '../errors/ledger-closed.error';
+import { LedgerClosedError } from '../../errors/ledger-closed.error';
 import { EventQuery, EventStore } from '../event-store';
-import { LedgerEventRefusedError } from '../errors/ledger-event-refused.error';
+import { LedgerEventRefusedError } from '../../errors/ledger-event-refused.error';
 import { GroupCommitQueue, RefusedItem } from '../group-commit.queue';
-import { RunEvent } from '../interfaces/run-event.interface';
-import { StorageStats } from '../interfaces/storage-stats.interface';
-import { serializeRunEvent } from '../run-event.serializer';
-import { DEFAULT_MAX_EVENT_BYTES, restoreStoredEvent, sanitizeRunEvent } from '../run-event.validator';
-import { LedgerConfigError } from '../errors/ledger-config.error';
+import { RunEvent } from '../../events/run-event.interface';
+import { StorageStats } from '../storage-stats.interface';
+import { serializeRunEvent } from '../../events/run-event.serializer';
+import { DEFAULT_MAX_EVENT_BYTES, restoreStoredEvent, sanitizeRunEvent } from '../../events/run-event.validator';
+import { LedgerConfigError } from '../../errors/ledger-config.error';
 import { loadPg } from './load-pg';
 import { sqlIdentifier } from './sql-identifier';
 

@@ -10,12 +10,12 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { CronJob } from 'cron';
-import { LedgerConfigError } from './errors/ledger-config.error';
+import { LedgerConfigError } from '../errors/ledger-config.error';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
-import { ResolvedLedgerOptions } from './ledger-options.resolver';
-import { PersistentLedger } from './persistent-ledger';
+import { ResolvedLedgerOptions } from '../options/ledger-options.resolver';
+import { PersistentLedger } from '../ledger/persistent-ledger';
 import { releaseCompactionJob } from './ledger.providers';
-import { loadCron } from './schedule/load-cron';
+import { loadCron } from './load-cron';
 
 /**
  * Mounts the compaction job on bootstrap and, on shutdown, stops it, waits for

@@ -1,4 +1,4 @@
-import { RunEvent } from './run-event.interface';
+import { RunEvent } from '../../events/run-event.interface';
 
 /** The verdict of one evaluator on one event. */
 export interface EvaluatorResult {
