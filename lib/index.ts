@@ -22,7 +22,13 @@ export { EventStore } from './storage/event-store';
 export type { EventQuery } from './storage/event-store';
 export { FileEventStore, createEventStore } from './storage/file/file-event.store';
 export type { FileEventStoreOptions } from './storage/file/file-event.store';
-export { PersistentLedger, createPersistentLedger, DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH, DEFAULT_COMPACT_INTERVAL_MS } from './ledger/persistent-ledger';
+export {
+  PersistentLedger,
+  createPersistentLedger,
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_STORAGE_PATH,
+  DEFAULT_COMPACT_INTERVAL_MS,
+} from './ledger/persistent-ledger';
 export { DEFAULT_MAX_EVENT_BYTES, MAX_ID_BYTES } from './events/run-event.validator';
 export { DEFAULT_LOCK_STALE_MS } from './storage/file/file-lock';
 export { PostgresEventStore } from './storage/postgres/postgres-event.store';
