@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './run-event.interface';
 
-/** Default per-event size limit: the largest string, and the largest serialised event, in bytes. */
-export const DEFAULT_MAX_EVENT_BYTES = 4 * 1024 * 1024;
+/** Default per-event size limit: the largest string, and the largest serialised event, in bytes (`LEDGER_DEFAULTS.maxEventBytes`). */
+export const DEFAULT_MAX_EVENT_BYTES = LEDGER_DEFAULTS.maxEventBytes;
 
 /**
  * Largest `taskId` and `eventId`, in UTF-8 bytes. Both are indexed columns on

@@ -1,16 +1,21 @@
 import { Logger, LoggerService } from '@nestjs/common';
-import { EventStore } from '../storage/event-store';
-import { FileEventStore } from '../storage/file/file-event.store';
-import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
 import { RunEvent } from '../events/run-event.interface';
+import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
+import { MAX_TIMER_MS, positiveInteger, resolveLedgerOptions } from '../options/ledger-options.resolver';
+import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
+import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
+import { EventStore } from '../storage/event-store';
 import { StorageStats } from '../storage/storage-stats.interface';
+import { LedgerConfigError } from '../errors/ledger-config.error';
 import { planRetention, retentionFilter } from './retention-plan';
 import { RunLedger } from './run-ledger';
 
-/** Defaults of {@link PersistentLedgerConfig}. */
-export const DEFAULT_STORAGE_PATH = '.ledger';
-export const DEFAULT_MAX_EVENTS = 10_000;
-export const DEFAULT_COMPACT_INTERVAL_MS = 60 * 60 * 1000;
+/** Default `storagePath` (`LEDGER_DEFAULTS.storagePath`). */
+export const DEFAULT_STORAGE_PATH = LEDGER_DEFAULTS.storagePath;
+/** Default `maxEvents` (`LEDGER_DEFAULTS.maxEvents`). */
+export const DEFAULT_MAX_EVENTS = LEDGER_DEFAULTS.maxEvents;
+/** Default `compactIntervalMs` outside Nest (`LEDGER_DEFAULTS.compactIntervalMs`). */
+export const DEFAULT_COMPACT_INTERVAL_MS = LEDGER_DEFAULTS.compactIntervalMs;
 
 /**
  * A {@link RunLedger} whose every event (from `logEvent`, `finalizeEvent` or
@@ -30,21 +35,22 @@ export class PersistentLedger extends RunLedger {
   private initializing: Promise<void> | null = null;
   private running: Promise<number> | null = null;
 
+  /**
+   * @throws LedgerConfigError naming the first invalid option (checked before anything is opened).
+   */
   constructor(config: PersistentLedgerConfig = {}) {
-    super(config);
-    this.maxEvents = config.maxEvents ?? DEFAULT_MAX_EVENTS;
-    this.compactIntervalMs = config.compactIntervalMs ?? DEFAULT_COMPACT_INTERVAL_MS;
-    this.highWaterMark = config.highWaterMark ?? this.maxEvents * 2;
+    const options = resolveLedgerOptions(config, ['compactIntervalMs', 'logger']);
+    super(options);
+    this.maxEvents = options.maxEvents;
+    this.highWaterMark = options.highWaterMark;
+    this.compactIntervalMs = positiveInteger('compactIntervalMs', config.compactIntervalMs, LEDGER_DEFAULTS.compactIntervalMs, true);
+    if (this.compactIntervalMs > MAX_TIMER_MS)
+      throw new LedgerConfigError('compactIntervalMs', `must be at most ${MAX_TIMER_MS} ms (the longest Node.js timer)`);
     this.logger = config.logger ?? new Logger('PersistentLedger');
-    this.store =
-      config.store ??
-      new FileEventStore({
-        storagePath: config.storagePath ?? DEFAULT_STORAGE_PATH,
-        autoFlush: config.enableWAL ?? true,
-        maxEventBytes: this.maxEventBytes,
-        lockStaleMs: config.lockStaleMs,
-        logger: config.logger,
-      });
+    this.store = createStoreFromOptions(options, {
+      compactionLeaseMs: compactionLeaseFor(this.compactIntervalMs > 0 ? this.compactIntervalMs : Infinity),
+      logger: config.logger,
+    });
     // An event the store refused for good is set aside by the store; memory must not count it either.
     this.store.onRefused((eventIds) => {
       const refused = new Set(eventIds);
@@ -68,15 +74,26 @@ export class PersistentLedger extends RunLedger {
     return this.initializing;
   }
 
-  /** Replaces memory with the store's content (events logged meanwhile are kept after it). */
+  /**
+   * Replaces memory with the store's content (queued events are written
+   * first); events logged meanwhile are kept after it, once (the store may
+   * already return them).
+   */
   async load(): Promise<void> {
     await this.store.open();
-    await this.store.withWriterPaused(async () => {
-      const mark = this.events.length;
-      const loaded: RunEvent[] = [];
-      for await (const batch of this.store.readBatches()) for (const event of batch) loaded.push(event);
-      this.replaceEvents(mark === this.events.length ? loaded : loaded.concat(this.events.slice(mark)));
-    });
+    // What this ledger logged before the call is read back from the store, not kept from memory.
+    await this.store.flush();
+    const mark = this.events.length;
+    const loaded: RunEvent[] = [];
+    for await (const batch of this.store.readBatches()) for (const event of batch) loaded.push(event);
+    if (mark === this.events.length) {
+      this.replaceEvents(loaded);
+      return;
+    }
+    const meanwhile = this.events.slice(mark);
+    const meanwhileIds = new Set(meanwhile.map((e) => e.eventId));
+    const alreadyLoaded = new Set(loaded.filter((e) => meanwhileIds.has(e.eventId)).map((e) => e.eventId));
+    this.replaceEvents(loaded.concat(meanwhile.filter((e) => !alreadyLoaded.has(e.eventId))));
   }
 
   /** Atomically rewrites the store from memory. */
@@ -114,14 +131,20 @@ export class PersistentLedger extends RunLedger {
   }
 
   /**
-   * Stops the timer, writes what is queued, and releases the lock; the files stay.
-   * A final write failure is logged (with the number of events it concerns) and rethrown.
+   * Stops the timer, waits for a running compaction, writes what is queued, and
+   * closes the store (its lock, its connections); the data stays. A final write
+   * failure is logged (with the number of events it concerns) and rethrown.
    */
-  async destroy(): Promise<void> {
+  async close(): Promise<void> {
     this.stopCompactTimer();
     await this.whenIdle();
     this.initializing = null;
     await this.store.close();
+  }
+
+  /** The original design's name for {@link close}: it keeps the data (unlike `FileEventStore.destroy()`). */
+  destroy(): Promise<void> {
+    return this.close();
   }
 
   getEventStore(): EventStore {
@@ -140,21 +163,25 @@ export class PersistentLedger extends RunLedger {
     }
   }
 
+  /**
+   * The store evicts from what it holds once its writer is paused; memory
+   * evicts by the same plan from the events logged before that moment (the
+   * mark), and keeps every event logged after it.
+   */
   private async compactOnce(): Promise<number> {
-    return this.store.withWriterPaused(async () => {
-      const mark = this.events.length;
-      const evicted = await this.store.compact(this.maxEvents);
-      const settled = this.events.slice(0, mark);
-      const plan = planRetention(
-        settled.map((e) => e.timestamp),
-        this.maxEvents,
-      );
-      if (plan) {
-        const keep = retentionFilter(plan);
-        this.replaceEvents(settled.filter((e) => keep(e.timestamp)).concat(this.events.slice(mark)));
-      }
-      return evicted;
-    });
+    let mark = -1;
+    const evicted = await this.store.compact(this.maxEvents, () => (mark = this.events.length));
+    if (mark < 0) mark = this.events.length;
+    const settled = this.events.slice(0, mark);
+    const plan = planRetention(
+      settled.map((e) => e.timestamp),
+      this.maxEvents,
+    );
+    if (plan) {
+      const keep = retentionFilter(plan);
+      this.replaceEvents(settled.filter((e) => keep(e.timestamp)).concat(this.events.slice(mark)));
+    }
+    return evicted;
   }
 
   private startCompactTimer(): void {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventStore } from '../storage/event-store';
-import { LedgerLifecycle } from './ledger.lifecycle';
+import { LedgerCompactionJob } from './ledger-compaction.job';
+import { LedgerShutdown } from './ledger-shutdown';
 import { ConfigurableModuleClass } from './ledger.module-definition';
 import { ledgerProviders } from './ledger.providers';
 import { PersistentLedger } from '../ledger/persistent-ledger';
@@ -15,7 +16,7 @@ import { PersistentLedger } from '../ledger/persistent-ledger';
  * `SchedulerRegistry` as `nestjs-ledger:compaction` (the host imports `ScheduleModule.forRoot()`).
  */
 @Module({
-  providers: [...ledgerProviders, LedgerLifecycle],
+  providers: [...ledgerProviders, LedgerCompactionJob, LedgerShutdown],
   exports: [EventStore, PersistentLedger],
 })
 export class LedgerModule extends ConfigurableModuleClass {}

@@ -1,47 +1,21 @@
 import { Logger, Provider } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { LedgerConfigError } from '../errors/ledger-config.error';
+import { PersistentLedger } from '../ledger/persistent-ledger';
+import { LedgerCompactionOption, LedgerModuleOptions } from '../options/ledger-options.interface';
+import { ResolvedModuleOptions, resolveModuleOptions } from '../options/ledger-options.resolver';
+import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
 import { EventStore } from '../storage/event-store';
-import { FileEventStore } from '../storage/file/file-event.store';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
-import { LedgerCompactionOption, LedgerModuleOptions } from '../options/ledger-options.interface';
-import { ResolvedLedgerOptions, resolveLedgerOptions } from '../options/ledger-options.resolver';
-import { PersistentLedger } from '../ledger/persistent-ledger';
-import { PostgresEventStore } from '../storage/postgres/postgres-event.store';
 import { loadCron } from './load-cron';
 
-/**
- * Compaction calls of all replicas within the lease count as one tick, so the
- * lease must be shorter than the time between ticks: half of it, at most 30 s.
- */
+/** The compaction lease for the module's schedule: half the time between two ticks, at most 30 s. */
 export function defaultCompactionLeaseMs(compaction: LedgerCompactionOption): number {
-  if (compaction === false) return 30_000;
-  if ('intervalMs' in compaction) return Math.min(30_000, Math.floor(compaction.intervalMs / 2));
+  if (compaction === false) return compactionLeaseFor(Infinity);
+  if ('intervalMs' in compaction) return compactionLeaseFor(compaction.intervalMs);
   const [first, second] = new (loadCron().CronTime)(compaction.cron, compaction.timeZone).sendAt(2);
-  return Math.min(30_000, Math.floor((second.toMillis() - first.toMillis()) / 2));
-}
-
-/** Creates the store the options describe. */
-export function createStoreFromOptions(options: ResolvedLedgerOptions): EventStore {
-  if (options.store) return options.store;
-  if (options.storage.type === 'postgres') {
-    const { type: _type, compactionLeaseMs, ...connection } = options.storage;
-    return new PostgresEventStore({
-      ...connection,
-      autoFlush: options.enableWAL,
-      maxEventBytes: options.maxEventBytes,
-      compactionLeaseMs: compactionLeaseMs ?? defaultCompactionLeaseMs(options.compaction),
-      logger: new Logger('LedgerStore'),
-    });
-  }
-  return new FileEventStore({
-    storagePath: options.storagePath,
-    autoFlush: options.enableWAL,
-    maxEventBytes: options.maxEventBytes,
-    lockStaleMs: options.lockStaleMs,
-    logger: new Logger('LedgerStore'),
-  });
+  return compactionLeaseFor(second.toMillis() - first.toMillis());
 }
 
 /** Scheduler registries (one per application) in which a ledger has claimed the compaction job's name. */
@@ -73,7 +47,7 @@ export const ledgerProviders: Provider[] = [
   {
     provide: LEDGER_RESOLVED_OPTIONS,
     useFactory: (options: LedgerModuleOptions, schedulerRegistry?: SchedulerRegistry) => {
-      const resolved = resolveLedgerOptions(options);
+      const resolved = resolveModuleOptions(options);
       // Checked here, before the store is opened, so a misconfigured app fails without taking the lock.
       if (resolved.compaction !== false && !schedulerRegistry) {
         throw new LedgerConfigError(
@@ -88,12 +62,13 @@ export const ledgerProviders: Provider[] = [
   },
   {
     provide: EventStore,
-    useFactory: createStoreFromOptions,
+    useFactory: (options: ResolvedModuleOptions) =>
+      createStoreFromOptions(options, { compactionLeaseMs: defaultCompactionLeaseMs(options.compaction), logger: new Logger('LedgerStore') }),
     inject: [LEDGER_RESOLVED_OPTIONS],
   },
   {
     provide: PersistentLedger,
-    useFactory: async (options: ResolvedLedgerOptions, store: EventStore) => {
+    useFactory: async ({ compaction: _scheduledByTheModule, ...options }: ResolvedModuleOptions, store: EventStore) => {
       const ledger = new PersistentLedger({
         ...options,
         store,

@@ -33,24 +33,40 @@ export type LedgerStorageOption =
       compactionLeaseMs?: number | undefined;
     };
 
-/** Options of `LedgerModule.forRoot` / the factory of `forRootAsync`. */
-export interface LedgerModuleOptions extends RunLedgerOptions {
-  /** Directory of the NDJSON store. @default '.ledger' */
+/**
+ * What configures a ledger, in Nest or not: the one declaration of these
+ * options (`LedgerModuleOptions` and `PersistentLedgerConfig` add what only
+ * they mean). Defaults live in `LEDGER_DEFAULTS`.
+ */
+export interface LedgerOptions extends RunLedgerOptions {
+  /** Directory of the NDJSON store (when `storage` is NDJSON and no `store` is given). @default '.ledger' */
   storagePath?: string | undefined;
-  /** Retention: compaction keeps the newest this many events. @default 10000 */
+  /** Retention: compaction keeps the newest this many events (by timestamp). @default 10000 */
   maxEvents?: number | undefined;
-  /** Write each event in the background as it is logged (group commit); when false, only flush/save/compaction/shutdown write. @default true */
+  /**
+   * Write each event in the background as it is logged (group commit); when false, events are
+   * written only by `flush()`, `save()`, compaction and shutdown. @default true
+   */
+  autoFlush?: boolean | undefined;
+  /**
+   * @deprecated The first name of `autoFlush` (there never was a write-ahead log): still accepted,
+   * with the same meaning. Give one or the other.
+   */
   enableWAL?: boolean | undefined;
-  /** When retention compaction runs. @default { cron: '0 * * * *' } */
-  compaction?: LedgerCompactionOption | undefined;
   /** Memory bound: above this many events in memory, a compaction runs at once; 0 turns it off. @default 2 x maxEvents */
   highWaterMark?: number | undefined;
-  /** A store lock not refreshed for this long is taken over. @default 30000 */
+  /** A file-store lock not refreshed for this long is taken over. @default 30000 */
   lockStaleMs?: number | undefined;
   /** `{ type: 'postgres', connectionString }` for apps that run as several replicas. @default { type: 'ndjson' } at `storagePath` */
   storage?: LedgerStorageOption | undefined;
-  /** Use this store instead of the one `storage` describes. */
+  /** Use this store instead of the one `storage` describes (for example a `MemoryEventStore` in tests). */
   store?: EventStore | undefined;
+}
+
+/** Options of `LedgerModule.forRoot` / the factory of `forRootAsync`. */
+export interface LedgerModuleOptions extends LedgerOptions {
+  /** When retention compaction runs, through `@nestjs/schedule`. @default { cron: '0 * * * *' } */
+  compaction?: LedgerCompactionOption | undefined;
 }
 
 /** Implemented by a class given to `forRootAsync({ useClass })` or `useExisting`. */

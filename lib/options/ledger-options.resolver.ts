@@ -1,35 +1,36 @@
 import { LedgerConfigError } from '../errors/ledger-config.error';
-import { DEFAULT_COMPACTION_CRON } from '../module/ledger.constants';
-import { LedgerCompactionOption, LedgerModuleOptions, LedgerStorageOption } from './ledger-options.interface';
+import { loadCron } from '../module/load-cron';
+import type { EventStore } from '../storage/event-store';
 import { loadPg } from '../storage/postgres/load-pg';
 import { sqlIdentifier } from '../storage/postgres/sql-identifier';
-import { loadCron } from '../module/load-cron';
-import { DEFAULT_MAX_EVENTS, DEFAULT_STORAGE_PATH } from '../ledger/persistent-ledger';
-import { DEFAULT_MAX_EVENT_BYTES } from '../events/run-event.validator';
-import { DEFAULT_LOCK_STALE_MS } from '../storage/file/file-lock';
-import type { EventStore } from '../storage/event-store';
+import { LEDGER_DEFAULTS } from './ledger-defaults';
+import { LedgerCompactionOption, LedgerModuleOptions, LedgerOptions, LedgerStorageOption } from './ledger-options.interface';
 
-/** Module options after validation, with every default applied. */
-export interface ResolvedLedgerOptions extends LedgerModuleOptions {
+/** Options after validation, with every default applied. */
+export interface ResolvedLedgerOptions extends LedgerOptions {
   storagePath: string;
   maxEvents: number;
-  enableWAL: boolean;
-  compaction: LedgerCompactionOption;
+  autoFlush: boolean;
   storage: LedgerStorageOption;
   highWaterMark: number;
   lockStaleMs: number;
   maxEventBytes: number;
 }
 
-/** Longest delay a Node.js timer takes; a longer one fires after 1 ms instead. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Module options after validation, with every default applied. */
+export interface ResolvedModuleOptions extends ResolvedLedgerOptions {
+  compaction: LedgerCompactionOption;
+}
 
-/** Every option `LedgerModuleOptions` declares; anything else is refused as a likely typo. */
-const MODULE_OPTION_KEYS = [
+/** Longest delay a Node.js timer takes; a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Every option `LedgerOptions` declares; anything else is refused as a likely typo. */
+const LEDGER_OPTION_KEYS = [
   'storagePath',
   'maxEvents',
+  'autoFlush',
   'enableWAL',
-  'compaction',
   'highWaterMark',
   'lockStaleMs',
   'storage',
@@ -79,7 +80,8 @@ function refuseUnknownKeys(prefix: string, value: object, known: readonly string
   }
 }
 
-function positiveInteger(option: string, value: unknown, fallback: number, allowZero = false): number {
+/** Checks an integer option; `undefined` gives `fallback`. */
+export function positiveInteger(option: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
     throw new LedgerConfigError(option, `must be ${allowZero ? 'a non-negative' : 'a positive'} integer (got ${describeValue(value)})`);
@@ -102,7 +104,7 @@ function arrayOf(option: string, value: unknown, item: { one: string; many: stri
 }
 
 function resolveCompaction(value: unknown): LedgerCompactionOption {
-  if (value === undefined) return { cron: DEFAULT_COMPACTION_CRON };
+  if (value === undefined) return { cron: LEDGER_DEFAULTS.compactionCron };
   if (value === false) return false;
   if (value && typeof value === 'object' && 'cron' in value) {
     refuseUnknownKeys('compaction.', value, CRON_KEYS);
@@ -161,26 +163,32 @@ function resolveStorage(value: unknown): LedgerStorageOption {
 }
 
 /**
- * Validates module options and applies defaults.
+ * Validates the options every ledger takes and applies their defaults.
+ * `extraKeys` are the other keys the caller understands (and checks itself).
  *
- * @throws LedgerConfigError naming the first invalid option.
+ * @throws LedgerConfigError naming the first invalid option, or an unknown key and the closest known one.
  */
-export function resolveLedgerOptions(options: LedgerModuleOptions = {}): ResolvedLedgerOptions {
+export function resolveLedgerOptions(options: LedgerOptions = {}, extraKeys: readonly string[] = []): ResolvedLedgerOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new LedgerConfigError('options', `must be an object (got ${describeValue(options)})`);
   }
-  refuseUnknownKeys('', options, MODULE_OPTION_KEYS);
-  const storagePath = options.storagePath ?? DEFAULT_STORAGE_PATH;
+  refuseUnknownKeys('', options, [...LEDGER_OPTION_KEYS, ...extraKeys]);
+  const storagePath = options.storagePath ?? LEDGER_DEFAULTS.storagePath;
   if (typeof storagePath !== 'string' || storagePath.trim().length === 0) {
     throw new LedgerConfigError('storagePath', `must be a non-empty directory path (got ${describeValue(storagePath)})`);
   }
-  const maxEvents = positiveInteger('maxEvents', options.maxEvents, DEFAULT_MAX_EVENTS);
-  const highWaterMark = positiveInteger('highWaterMark', options.highWaterMark, maxEvents * 2, true);
+  const maxEvents = positiveInteger('maxEvents', options.maxEvents, LEDGER_DEFAULTS.maxEvents);
+  const highWaterMark = positiveInteger('highWaterMark', options.highWaterMark, maxEvents * LEDGER_DEFAULTS.highWaterMarkFactor, true);
   if (highWaterMark !== 0 && highWaterMark < maxEvents) {
     throw new LedgerConfigError('highWaterMark', `must be 0 (off) or at least maxEvents (${maxEvents})`);
   }
-  if (options.enableWAL !== undefined && typeof options.enableWAL !== 'boolean') {
-    throw new LedgerConfigError('enableWAL', `must be a boolean (got ${describeValue(options.enableWAL)})`);
+  for (const key of ['autoFlush', 'enableWAL'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      throw new LedgerConfigError(key, `must be a boolean (got ${describeValue(options[key])})`);
+    }
+  }
+  if (options.autoFlush !== undefined && options.enableWAL !== undefined && options.autoFlush !== options.enableWAL) {
+    throw new LedgerConfigError('enableWAL', 'is the deprecated name of autoFlush, and the two disagree: give autoFlush only');
   }
   arrayOf('forbiddenCommandPatterns', options.forbiddenCommandPatterns, { one: 'a RegExp', many: 'RegExps' }, (p) => p instanceof RegExp);
   arrayOf(
@@ -206,15 +214,25 @@ export function resolveLedgerOptions(options: LedgerModuleOptions = {}): Resolve
       }
     });
   }
+  const { enableWAL: _deprecated, ...rest } = options;
   return {
-    ...options,
+    ...rest,
     storagePath,
     maxEvents,
     highWaterMark,
-    enableWAL: options.enableWAL ?? true,
-    compaction: resolveCompaction(options.compaction),
+    autoFlush: options.autoFlush ?? options.enableWAL ?? LEDGER_DEFAULTS.autoFlush,
     storage: resolveStorage(options.storage),
-    lockStaleMs: positiveInteger('lockStaleMs', options.lockStaleMs, DEFAULT_LOCK_STALE_MS),
-    maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES),
+    lockStaleMs: positiveInteger('lockStaleMs', options.lockStaleMs, LEDGER_DEFAULTS.lockStaleMs),
+    maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, LEDGER_DEFAULTS.maxEventBytes),
   };
+}
+
+/**
+ * Validates `LedgerModule` options (those of every ledger, and `compaction`) and applies defaults.
+ *
+ * @throws LedgerConfigError naming the first invalid option.
+ */
+export function resolveModuleOptions(options: LedgerModuleOptions = {}): ResolvedModuleOptions {
+  const resolved = resolveLedgerOptions(options, ['compaction']);
+  return { ...resolved, compaction: resolveCompaction(options.compaction) };
 }

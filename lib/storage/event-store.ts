@@ -4,39 +4,49 @@ import { StorageStats } from './storage-stats.interface';
 /** Filters for {@link EventStore.stream}; every bound is inclusive. */
 export interface EventQuery {
   /** Smallest timestamp (epoch ms) to return. */
-  from?: number;
+  from?: number | undefined;
   /** Largest timestamp (epoch ms) to return. */
-  to?: number;
+  to?: number | undefined;
   /** Only events of this task. */
-  taskId?: string;
+  taskId?: string | undefined;
 }
 
 /**
  * The storage under a {@link PersistentLedger}: an append-only log of run
  * events. Also the Nest injection token for the store the module created.
+ * The NDJSON, PostgreSQL and in-memory stores implement it; so can yours
+ * (pass it as the `store` option).
  *
- * Writes are queued synchronously by `enqueue` and made durable in batches by
- * one serialised writer (group commit); `flush()` tells when they are. A failed
- * write is never dropped: `flush()` rejects with the cause and the events stay
- * queued until a later write succeeds.
+ * What a driver must provide:
+ * - **Writes**: `enqueue` queues events synchronously (all or none); `flush`
+ *   tells when everything enqueued before it is durable. A failed write is never
+ *   dropped: `flush()` rejects with the cause and the events stay queued until a
+ *   later write succeeds. Events the backend refuses for good are reported
+ *   through {@link notifyRefused} (see {@link onRefused}).
+ * - **Reads** (`readBatches`): stored events in append order, each passing the
+ *   same validation and defaulting as `logEvent` input; whatever is not a valid
+ *   event is skipped and counted in `getStats().corruptLines`.
+ * - **Rewrites**: `writeAll` (replace everything) and `compact` (retention), each atomic.
+ * - **Stats** and **close**; `deleteAll` to remove the data for good.
  */
 export abstract class EventStore {
   private readonly refusalListeners = new Set<(eventIds: string[]) => void>();
 
   /**
    * Whether other processes may write this store too (PostgreSQL: yes; the
-   * locked NDJSON store: no). When false, a ledger's memory holds every event;
-   * when true, read through `stream()` to see other replicas' events.
+   * locked NDJSON store and the in-memory store: no). When false, a ledger's
+   * memory holds every event; when true, read through `stream()` to see other replicas' events.
    */
   abstract readonly sharedByReplicas: boolean;
 
-  /** Opens the store for writing (takes the lock, repairs a torn tail, checks the index). Idempotent. */
+  /** Makes the store ready to write (creates what is missing, takes what it needs). Idempotent. */
   abstract open(): Promise<void>;
 
   /**
    * Queues events for the next batch, in order. Synchronous; all or none are queued.
    *
    * @throws LedgerValidationError when an event serialises above the per-event size limit.
+   * @throws LedgerClosedError after `close()`.
    */
   abstract enqueue(events: RunEvent[]): void;
 
@@ -49,7 +59,11 @@ export abstract class EventStore {
     return this.flush();
   }
 
-  /** Streams stored events in append order, in batches; lines that cannot be parsed are skipped (and counted in the stats). */
+  /**
+   * Streams stored events in append order, in batches, each validated as
+   * `logEvent` input is (defaults filled in); invalid ones are skipped and
+   * counted in `corruptLines`. Reading needs no lock.
+   */
   abstract readBatches(query?: EventQuery): AsyncIterable<RunEvent[]>;
 
   /** Streams stored events in append order, one at a time. */
@@ -76,21 +90,25 @@ export abstract class EventStore {
   /**
    * Keeps the newest `maxEvents` by timestamp (later-appended first among equal
    * timestamps), evicts the rest atomically, and returns how many it evicted.
-   * Queued events are written first.
+   * Queued events are written first. `onPaused`, when given, is called once
+   * they are durable and no write runs, right before the store decides what to
+   * evict: what was enqueued before that moment is compacted, what is enqueued
+   * after is written after the compaction and not evicted by it (the ledger
+   * uses this to evict exactly the same events from its memory).
    */
-  abstract compact(maxEvents: number): Promise<number>;
-
-  /**
-   * Runs `fn` once every queued event is durable and while no write runs;
-   * events queued meanwhile wait. Other store calls made inside `fn` run directly.
-   */
-  abstract withWriterPaused<R>(fn: () => Promise<R>): Promise<R>;
+  abstract compact(maxEvents: number, onPaused?: () => void): Promise<number>;
 
   /**
    * Size, span and writer health. A read: it takes no lock and creates nothing,
    * and it answers from local state when the storage cannot be reached.
    */
   abstract getStats(): Promise<StorageStats>;
+
+  /** Writes what is queued, then releases every resource (lock, connections). Rejects if the final write fails. */
+  abstract close(): Promise<void>;
+
+  /** Closes the store and deletes every stored event for good (the files, the tables). */
+  abstract deleteAll(): Promise<void>;
 
   /**
    * Calls `listener` with the ids of events the store refused for good and set
@@ -102,26 +120,10 @@ export abstract class EventStore {
     return () => this.refusalListeners.delete(listener);
   }
 
-  /** For stores: reports events refused for good (after they were set aside). */
+  /** For drivers: reports events refused for good, once they were set aside. */
   protected notifyRefused(eventIds: string[]): void {
     for (const listener of this.refusalListeners) listener(eventIds);
   }
-
-  /**
-   * Takes exclusive write access.
-   *
-   * @throws LedgerLockedError when a live holder has it.
-   */
-  abstract acquireLock(): Promise<void>;
-
-  /** Gives up write access; only the holder's release removes the lock. */
-  abstract releaseLock(): Promise<void>;
-
-  /** Writes what is queued, then releases every resource. Rejects if the final write fails. */
-  abstract close(): Promise<void>;
-
-  /** Closes the store and deletes its data. */
-  abstract destroy(): Promise<void>;
 
   private async collect(query: EventQuery): Promise<RunEvent[]> {
     const out: RunEvent[] = [];

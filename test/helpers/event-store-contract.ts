@@ -2,9 +2,12 @@ import { EventStore, LedgerClosedError, LedgerValidationError, RunEvent } from '
 import { runEventInput } from './run-events';
 
 /** Makes stores for the contract suite. `location` names one storage; the same location opens the same data. */
-export interface StoreFactory {
+/** A store of one of the drivers built on the shared write queue. */
+export type QueuedStore = EventStore & { withWriterPaused<R>(fn: () => Promise<R>): Promise<R> };
+
+export interface StoreFactory<S extends EventStore = EventStore> {
   newLocation(): string;
-  create(location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }): EventStore;
+  create(location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }): S;
   driver: string;
   /** Whether other processes may write the same storage. */
   sharedByReplicas: boolean;
@@ -112,17 +115,22 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
       expect(stats.storageSizeBytes).toBeGreaterThan(0);
     });
 
-    it('withWriterPaused holds writes queued meanwhile until it returns', async () => {
-      const store = make(stores.newLocation());
-      await store.append(event(0, 0));
-      const seen = await store.withWriterPaused(async () => {
-        store.enqueue([event(1, 1)]);
-        await new Promise((r) => setTimeout(r, 50));
-        return (await store.readAll()).length;
+    it('compact calls onPaused once queued events are durable; what is enqueued after it is kept and written after', async () => {
+      const store = make(stores.newLocation(), { autoFlush: false });
+      const before = [30, 10, 20].map((ts, i) => event(i, ts));
+      store.enqueue(before);
+      const late = event(9, 1);
+      let pauses = 0;
+      const evicted = await store.compact(2, () => {
+        pauses++;
+        store.enqueue([late]);
       });
-      expect(seen).toBe(1);
+      expect(pauses).toBe(1);
+      // The three queued before were written first: one of them is evicted.
+      expect(evicted).toBe(1);
       await store.flush();
-      expect(await store.readAll()).toHaveLength(2);
+      // The late event is older than everything, yet the compaction that was running does not evict it.
+      expect((await store.readAll()).map((e) => e.eventId)).toEqual([before[0], before[2], late].map((e) => e.eventId));
     });
 
     it('after close, enqueue throws LedgerClosedError; the data is there for the next store', async () => {
@@ -134,12 +142,46 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
       expect(await make(location).readAll()).toHaveLength(1);
     });
 
-    it('destroy deletes the data', async () => {
+    it('deleteAll deletes the data', async () => {
       const location = stores.newLocation();
       const store = make(location);
       await store.append(event(0, 0));
-      await store.destroy();
+      await store.deleteAll();
       expect(await make(location).readAll()).toEqual([]);
+    });
+  });
+}
+
+/** What the two drivers built on the shared write queue (NDJSON, PostgreSQL) add to the contract. */
+export function describeQueuedStoreBehaviour(name: string, factory: () => StoreFactory<QueuedStore>): void {
+  describe(`Queued store: ${name}`, () => {
+    const open: QueuedStore[] = [];
+    let stores: StoreFactory<QueuedStore>;
+    const make = (location: string) => {
+      const store = stores.create(location);
+      open.push(store);
+      return store;
+    };
+
+    beforeAll(() => {
+      stores = factory();
+    });
+
+    afterEach(async () => {
+      for (const store of open.splice(0)) await store.close().catch(() => undefined);
+    });
+
+    it('withWriterPaused holds writes queued meanwhile until it returns', async () => {
+      const store = make(stores.newLocation());
+      await store.append(event(0, 0));
+      const seen = await store.withWriterPaused(async () => {
+        store.enqueue([event(1, 1)]);
+        await new Promise((r) => setTimeout(r, 50));
+        return (await store.readAll()).length;
+      });
+      expect(seen).toBe(1);
+      await store.flush();
+      expect(await store.readAll()).toHaveLength(2);
     });
   });
 }

@@ -1,3 +1,4 @@
+import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 import { Evaluator } from './evaluator.interface';
 import { DiffQualityEvaluator } from './diff-quality.evaluator';
 import { DEFAULT_FORBIDDEN_COMMAND_PATTERNS, ForbiddenCommandScanEvaluator } from './forbidden-command-scan.evaluator';
@@ -23,7 +24,7 @@ export function createDefaultEvaluators(options: BuiltInEvaluatorOptions = {}): 
     new TestsPassEvaluator(),
     new ForbiddenCommandScanEvaluator(options.forbiddenCommandPatterns ?? DEFAULT_FORBIDDEN_COMMAND_PATTERNS),
     new ForbiddenDependencyScanEvaluator(options.forbiddenDependencies ?? []),
-    new ViolationRateEvaluator(options.maxViolations ?? 0),
-    new DiffQualityEvaluator(options.maxReworkRatio ?? 0.3),
+    new ViolationRateEvaluator(options.maxViolations ?? LEDGER_DEFAULTS.maxViolations),
+    new DiffQualityEvaluator(options.maxReworkRatio ?? LEDGER_DEFAULTS.maxReworkRatio),
   ];
 }

@@ -3,9 +3,10 @@ import { FileHandle, link, open, readFile, rename, stat, unlink, writeFile } fro
 import { hostname } from 'node:os';
 import { LoggerService } from '@nestjs/common';
 import { LedgerLockedError } from '../../errors/ledger-locked.error';
+import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 
-/** Default time after which a lock that is not refreshed counts as abandoned. */
-export const DEFAULT_LOCK_STALE_MS = 30_000;
+/** Default time after which a lock that is not refreshed counts as abandoned (`LEDGER_DEFAULTS.lockStaleMs`). */
+export const DEFAULT_LOCK_STALE_MS = LEDGER_DEFAULTS.lockStaleMs;
 
 interface LockRecord {
   holder?: string;

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { RunEvent } from '../../events/run-event.interface';
 import { restoreStoredEvent } from '../../events/run-event.validator';
+import { idOfStoredLine } from '../../events/stored-event-id';
 
 /**
  * Contents of `index.json`. The first four fields are the original layout;
@@ -122,15 +122,6 @@ export class StoreIndex {
       blocks: this.blocks.map((n) => (Number.isFinite(n) ? n : null)) as number[],
     };
   }
-}
-
-/**
- * The id of a stored event that has none (written by another tool or by hand):
- * derived from the line, so that every read gives the same event the same id.
- */
-export function idOfStoredLine(line: string): string {
-  const hex = createHash('sha256').update(line).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, LoggerService } from '@nestjs/common';
-import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
-import { LedgerClosedError } from '../../errors/ledger-closed.error';
-import { EventQuery, EventStore } from '../event-store';
-import { LedgerEventRefusedError } from '../../errors/ledger-event-refused.error';
-import { GroupCommitQueue, RefusedItem } from '../group-commit.queue';
-import { RunEvent } from '../../events/run-event.interface';
-import { StorageStats } from '../storage-stats.interface';
-import { serializeRunEvent } from '../../events/run-event.serializer';
-import { DEFAULT_MAX_EVENT_BYTES, restoreStoredEvent, sanitizeRunEvent } from '../../events/run-event.validator';
 import { LedgerConfigError } from '../../errors/ledger-config.error';
+import { LedgerEventRefusedError } from '../../errors/ledger-event-refused.error';
+import { RunEvent } from '../../events/run-event.interface';
+import { restoreStoredEvent } from '../../events/run-event.validator';
+import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
+import { EventQuery } from '../event-store';
+import { RefusedItem } from '../group-commit.queue';
+import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { loadPg } from './load-pg';
+import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
 import { sqlIdentifier } from './sql-identifier';
 
 /** Options of a {@link PostgresEventStore}. Give `connectionString` or an existing `pool`. */
-export interface PostgresEventStoreOptions {
+export interface PostgresEventStoreOptions extends QueuedEventStoreOptions {
   /** `postgres://user:password@host:port/database`; the store then owns (and ends) its pool. */
   connectionString?: string | undefined;
   /** An existing `pg.Pool` to use; the store does not end it. */
@@ -23,20 +21,11 @@ export interface PostgresEventStoreOptions {
   schema?: string | undefined;
   /** Name of the events table; the store also creates `<table>_leases` and `<table>_schema`. @default 'ledger_events' */
   table?: string | undefined;
-  /** Write queued events in the background as soon as they are logged. @default true */
-  autoFlush?: boolean | undefined;
-  /** Largest serialised event accepted, in bytes. @default 4 MiB */
-  maxEventBytes?: number | undefined;
   /** Compaction calls from all replicas within this window count as one tick: only the first runs. @default 30000 */
   compactionLeaseMs?: number | undefined;
-  /** Where warnings and write errors go. @default new Logger('LedgerStore') */
-  logger?: LoggerService | undefined;
 }
 
-interface QueuedRow {
-  event: RunEvent;
-  line: string;
-}
+type QueuedRow = EventRow;
 
 /** Rows per INSERT statement; a batch is several statements in one transaction. */
 const INSERT_CHUNK = 5_000;
@@ -105,23 +94,20 @@ interface TableNames {
  * committed. Inserts are idempotent on `event_id`, so a batch retried after a
  * lost acknowledgement is stored once.
  */
-export class PostgresEventStore extends EventStore {
+export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   readonly sharedByReplicas = true;
+  protected readonly driver = 'postgres';
   private readonly names: TableNames;
   private readonly pool: PgPoolLike;
   private readonly ownsPool: boolean;
-  private readonly logger: LoggerService;
-  private readonly maxEventBytes: number;
   private readonly leaseMs: number;
   private readonly holder = randomUUID();
-  private readonly queue: GroupCommitQueue<QueuedRow>;
   private opening: Promise<void> | null = null;
   private opened = false;
-  private closed = false;
   /** Positions of rows that are not valid events, seen by reads (skipped, counted as corrupt). */
   private readonly invalidPositions = new Set<string>();
   /** Counts as last read from the server, for `getStats()` while it is unreachable. */
-  private lastCounts: Pick<StorageStats, 'eventCount' | 'storageSizeBytes' | 'oldestEvent' | 'newestEvent' | 'refusedEvents'> = {
+  private lastCounts: Pick<StoredCounts, 'eventCount' | 'storageSizeBytes' | 'oldestEvent' | 'newestEvent' | 'refusedEvents'> = {
     eventCount: 0,
     storageSizeBytes: 0,
     oldestEvent: null,
@@ -131,7 +117,7 @@ export class PostgresEventStore extends EventStore {
   private inserted = 0;
 
   constructor(options: PostgresEventStoreOptions) {
-    super();
+    super(options, (store) => (store as PostgresEventStore).refusalPolicy());
     const schemaName = options.schema ?? 'public';
     const tableName = options.table ?? 'ledger_events';
     const schema = sqlIdentifier('storage.schema', schemaName);
@@ -149,9 +135,7 @@ export class PostgresEventStore extends EventStore {
       qualified: `${schema}."${tableName}"`,
       refusedQualified: `${schema}."${tableName}_rejected"`,
     };
-    this.logger = options.logger ?? new Logger('LedgerStore');
-    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-    this.leaseMs = options.compactionLeaseMs ?? 30_000;
+    this.leaseMs = options.compactionLeaseMs ?? LEDGER_DEFAULTS.compactionLeaseMs;
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -164,16 +148,20 @@ export class PostgresEventStore extends EventStore {
     }
     // An idle client whose server went away emits 'error'; unhandled it would crash the app.
     this.pool.on('error', (err) => this.logger.warn(`PostgreSQL connection lost: ${err.message}`));
-    this.queue = new GroupCommitQueue((batch) => this.insertBatch(batch), this.logger, options.autoFlush ?? true, {
+  }
+
+  /** A batch the server refuses for good is split until the refused events are isolated and set aside. */
+  private refusalPolicy() {
+    return {
       isPermanent: isDataRefusal,
-      setAside: (refused) => this.setAside(refused),
-      errorFor: (refused) =>
+      setAside: (refused: RefusedItem<QueuedRow>[]) => this.setAside(refused),
+      errorFor: (refused: RefusedItem<QueuedRow>[]) =>
         new LedgerEventRefusedError(
           refused.map((r) => r.item.event.eventId),
           this.names.refusedQualified,
           refused[0].error,
         ),
-    });
+    };
   }
 
   /** Rows this store inserted since it was created (rows already in the table are skipped, not counted). */
@@ -190,15 +178,6 @@ export class PostgresEventStore extends EventStore {
       })
       .finally(() => (this.opening = null));
     return this.opening;
-  }
-
-  enqueue(events: RunEvent[]): void {
-    if (this.closed) throw new LedgerClosedError(this.names.qualified);
-    this.queue.push(events.map((event) => ({ event, line: serializeRunEvent(event, this.maxEventBytes) })));
-  }
-
-  flush(): Promise<void> {
-    return this.queue.flush();
   }
 
   async *readBatches(query: EventQuery = {}): AsyncIterable<RunEvent[]> {
@@ -232,20 +211,19 @@ export class PostgresEventStore extends EventStore {
     }
   }
 
-  writeAll(events: readonly RunEvent[]): Promise<void> {
-    return this.queue.exclusive(async () => {
-      await this.open();
-      const replacedQueued = this.queue.queuedCount;
-      const rows = events.map((e) => {
-        const event = sanitizeRunEvent(e, this.maxEventBytes);
-        return { event, line: serializeRunEvent(event, this.maxEventBytes) };
-      });
-      await this.transaction(async (client) => {
-        await client.query(`DELETE FROM ${this.names.events}`);
-        await this.insertRows(client, rows);
-      });
-      this.queue.supersede(replacedQueued);
-    }, false);
+  protected async replaceContent(rows: Iterable<EventRow>): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.names.events}`);
+      let chunk: EventRow[] = [];
+      for (const row of rows) {
+        chunk.push(row);
+        if (chunk.length === INSERT_CHUNK) {
+          await this.insertRows(client, chunk);
+          chunk = [];
+        }
+      }
+      await this.insertRows(client, chunk);
+    });
   }
 
   /**
@@ -254,21 +232,14 @@ export class PostgresEventStore extends EventStore {
    * `compactionLeaseMs` runs it (a lease row claimed by one statement, which
    * works through transaction-pooling proxies); the others return 0.
    */
-  compact(maxEvents: number): Promise<number> {
-    return this.queue.exclusive(async () => {
-      await this.open();
-      if (!(await this.claimCompactionLease())) return 0;
-      const result = await this.pool.query(
-        `DELETE FROM ${this.names.events} WHERE position IN (SELECT position FROM ${this.names.events} ORDER BY ts DESC, position DESC OFFSET $1)`,
-        [maxEvents],
-      );
-      this.logger.log(`Compaction ran on this replica (it holds the lease for this tick): evicted ${result.rowCount ?? 0} event(s)`);
-      return result.rowCount ?? 0;
-    });
-  }
-
-  withWriterPaused<R>(fn: () => Promise<R>): Promise<R> {
-    return this.queue.exclusive(fn);
+  protected async compactContent(maxEvents: number): Promise<number> {
+    if (!(await this.claimCompactionLease())) return 0;
+    const result = await this.pool.query(
+      `DELETE FROM ${this.names.events} WHERE position IN (SELECT position FROM ${this.names.events} ORDER BY ts DESC, position DESC OFFSET $1)`,
+      [maxEvents],
+    );
+    this.logger.log(`Compaction ran on this replica (it holds the lease for this tick): evicted ${result.rowCount ?? 0} event(s)`);
+    return result.rowCount ?? 0;
   }
 
   /**
@@ -276,25 +247,17 @@ export class PostgresEventStore extends EventStore {
    * local state, and the counts are the last known ones (`countsStale: true`)
    * when the server does not answer within a few seconds.
    */
-  async getStats(): Promise<StorageStats> {
+  protected async readCounts(): Promise<StoredCounts> {
     let countsStale = false;
     try {
-      this.lastCounts = await withTimeout(this.readCounts(), STATS_TIMEOUT_MS);
+      this.lastCounts = await withTimeout(this.queryCounts(), STATS_TIMEOUT_MS);
     } catch {
       countsStale = true;
     }
-    return {
-      ...this.lastCounts,
-      driver: 'postgres',
-      pendingEvents: this.queue.size,
-      lastWriteOk: this.queue.lastError === null,
-      lastWriteError: this.queue.lastError?.message ?? null,
-      corruptLines: this.invalidPositions.size,
-      countsStale,
-    };
+    return { ...this.lastCounts, corruptLines: this.invalidPositions.size, countsStale };
   }
 
-  private async readCounts(): Promise<PostgresEventStore['lastCounts']> {
+  private async queryCounts(): Promise<PostgresEventStore['lastCounts']> {
     await this.open();
     const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } =
       await this.pool.query(
@@ -312,23 +275,20 @@ export class PostgresEventStore extends EventStore {
     };
   }
 
-  /** Replicas share the table: there is nothing to lock. */
-  async acquireLock(): Promise<void> {}
-
-  async releaseLock(): Promise<void> {}
-
-  async close(): Promise<void> {
-    this.closed = true;
-    try {
-      await this.queue.flushAndClose();
-    } finally {
-      if (this.ownsPool) await this.pool.end().catch(() => undefined);
-    }
+  protected describeLocation(): string {
+    return this.names.qualified;
   }
 
-  async destroy(): Promise<void> {
-    this.closed = true;
-    this.queue.close();
+  protected toQueued(event: RunEvent, line: string): QueuedRow {
+    return { event, line };
+  }
+
+  protected async releaseResources(): Promise<void> {
+    if (this.ownsPool) await this.pool.end().catch(() => undefined);
+  }
+
+  /** Drops the ledger's tables (events, leases, dead letters, schema version). */
+  protected async deleteContent(): Promise<void> {
     try {
       await this.pool.query(`DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}, ${this.names.refused}`);
     } finally {
@@ -358,7 +318,7 @@ export class PostgresEventStore extends EventStore {
     });
   }
 
-  private async insertBatch(batch: QueuedRow[]): Promise<void> {
+  protected async writeBatch(batch: QueuedRow[]): Promise<void> {
     await this.open();
     this.inserted += await this.transaction((client) => this.insertRows(client, batch));
   }

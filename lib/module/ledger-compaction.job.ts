@@ -1,35 +1,27 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-  OnModuleInit,
-  Optional,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { CronJob } from 'cron';
 import { LedgerConfigError } from '../errors/ledger-config.error';
-import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
-import { ResolvedLedgerOptions } from '../options/ledger-options.resolver';
 import { PersistentLedger } from '../ledger/persistent-ledger';
+import { ResolvedModuleOptions } from '../options/ledger-options.resolver';
+import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { releaseCompactionJob } from './ledger.providers';
 import { loadCron } from './load-cron';
 
 /**
- * Mounts the compaction job on bootstrap and, on shutdown, stops it, waits for
- * a compaction in progress, flushes pending writes and releases the store.
- * Shutdown hooks log failures and never throw.
+ * The retention compaction job: registered in `SchedulerRegistry` as
+ * `nestjs-ledger:compaction` on bootstrap (a cron job or an interval), and
+ * stopped at shutdown. A tick never overlaps a running compaction; a failing
+ * compaction is logged and the app keeps running.
  */
 @Injectable()
-export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class LedgerCompactionJob implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('LedgerModule');
   private cronJob: CronJob | null = null;
   private interval: NodeJS.Timeout | null = null;
 
   constructor(
-    @Inject(LEDGER_RESOLVED_OPTIONS) private readonly options: ResolvedLedgerOptions,
+    @Inject(LEDGER_RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     private readonly ledger: PersistentLedger,
     @Optional() private readonly schedulerRegistry?: SchedulerRegistry,
   ) {}
@@ -80,30 +72,13 @@ export class LedgerLifecycle implements OnModuleInit, OnApplicationBootstrap, Be
     }
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    try {
-      this.stopJob();
-      await this.ledger.whenIdle();
-      await this.ledger.flush();
-    } catch (err) {
-      this.logger.error(`Flushing the ledger at shutdown failed: ${(err as Error).message}`, (err as Error).stack);
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.options.compaction !== false) releaseCompactionJob(this.schedulerRegistry);
-    try {
-      await this.ledger.destroy();
-    } catch (err) {
-      this.logger.error(`Closing the ledger at shutdown failed: ${(err as Error).message}`, (err as Error).stack);
-    }
-  }
-
-  private stopJob(): void {
+  /** Stops the job (no tick starts from here on) and releases its name. */
+  beforeApplicationShutdown(): void {
     this.cronJob?.stop();
     if (this.interval) clearInterval(this.interval);
     const registry = this.schedulerRegistry;
     if (registry?.doesExist('cron', LEDGER_COMPACTION_JOB)) registry.deleteCronJob(LEDGER_COMPACTION_JOB);
     if (registry?.doesExist('interval', LEDGER_COMPACTION_JOB)) registry.deleteInterval(LEDGER_COMPACTION_JOB);
+    if (this.options.compaction !== false) releaseCompactionJob(registry);
   }
 }
