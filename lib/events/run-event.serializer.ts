@@ -1,5 +1,6 @@
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { RUN_EVENT_FIELDS, RunEvent } from './run-event.interface';
+import { RUN_EVENT_SCHEMA, RunEventFieldSpec } from './run-event.schema';
 import { ownKeyCount } from './run-event.validator';
 
 /**
@@ -39,56 +40,6 @@ function notStandard(): never {
 
 const STANDARD_KEYS = new Set<string>(RUN_EVENT_FIELDS);
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
-/** Fields every event of the standard shape has: all but the three optional ones at the end of RUN_EVENT_FIELDS. */
-const STANDARD_KEY_COUNT = RUN_EVENT_FIELDS.length - 3;
-
-function standardEventJson(e: RunEvent): string {
-  if (typeof e !== 'object' || e === null) notStandard();
-  let json =
-    '{"eventId":' +
-    quoteUncached(e.eventId) +
-    ',"taskId":' +
-    quote(e.taskId) +
-    ',"guidanceHash":' +
-    quote(e.guidanceHash) +
-    ',"retrievedRuleIds":' +
-    lastRuleIds.json(e.retrievedRuleIds) +
-    ',"toolsUsed":' +
-    lastTools.json(e.toolsUsed) +
-    ',"filesTouched":' +
-    lastFiles.json(e.filesTouched) +
-    ',"diffSummary":' +
-    diffSummary(e.diffSummary) +
-    ',"testResults":' +
-    testResults(e.testResults) +
-    ',"violations":' +
-    violations(e.violations) +
-    ',"outcomeAccepted":' +
-    (e.outcomeAccepted === null ? 'null' : bool(e.outcomeAccepted)) +
-    ',"reworkLines":' +
-    num(e.reworkLines) +
-    ',"intent":' +
-    quote(e.intent) +
-    ',"timestamp":' +
-    num(e.timestamp) +
-    ',"durationMs":' +
-    num(e.durationMs);
-  let keys = STANDARD_KEY_COUNT;
-  if (e.sessionId !== undefined) {
-    json += ',"sessionId":' + quote(e.sessionId);
-    keys++;
-  }
-  if (e.clarifyingQuestions !== undefined) {
-    json += ',"clarifyingQuestions":' + num(e.clarifyingQuestions);
-    keys++;
-  }
-  if (e.dependenciesAdded !== undefined) {
-    json += ',"dependenciesAdded":' + lastDependencies.json(e.dependenciesAdded);
-    keys++;
-  }
-  if (ownKeyCount(e) !== keys) json += extraFields(e);
-  return json + '}';
-}
 
 /** The fields other than the standard ones, each as `,"key":value`. */
 function extraFields(e: RunEvent): string {
@@ -174,11 +125,6 @@ class LastStringList {
   }
 }
 
-const lastRuleIds = new LastStringList();
-const lastTools = new LastStringList();
-const lastFiles = new LastStringList();
-const lastDependencies = new LastStringList();
-
 function num(value: unknown): string {
   // For finite numbers, String() and JSON.stringify agree (both write -0 as 0).
   if (typeof value !== 'number' || !Number.isFinite(value)) notStandard();
@@ -237,3 +183,131 @@ function contiguous(text: string): string {
   text.charCodeAt(0);
   return text;
 }
+
+/** The schema's fields, in order, each with its `"name":` prefix and (for lists) the memory of its last list. */
+const FIELDS = Object.entries(RUN_EVENT_SCHEMA).map(([name, spec]: [string, RunEventFieldSpec], i) => ({
+  name,
+  kind: spec.kind,
+  optional: spec.presence === 'optional',
+  // Assigned ids never repeat: caching their quoted form would only push other strings out of the cache.
+  uncached: spec.presence === 'assigned',
+  prefix: (i === 0 ? '{' : ',') + JSON.stringify(name) + ':',
+  lastList: spec.kind === 'stringList' ? new LastStringList() : null,
+}));
+type Field = (typeof FIELDS)[number];
+
+/** Writes the standard fields in schema order, then any others. The fallback of {@link compileSerialization}, with the same result. */
+function interpretedSerialization(e: RunEvent): string {
+  if (typeof e !== 'object' || e === null || FIELDS[0].optional) notStandard();
+  let json = '';
+  let keys = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const field = FIELDS[i];
+    const value = (e as unknown as Record<string, unknown>)[field.name];
+    if (value === undefined) {
+      if (field.optional) continue;
+      notStandard();
+    }
+    json += field.prefix + fieldJson(field, value);
+    keys++;
+  }
+  if (ownKeyCount(e) !== keys) json += extraFields(e);
+  return json + '}';
+}
+
+/** The JSON of a standard field's value, by its kind. */
+function fieldJson(field: Field, value: unknown): string {
+  switch (field.kind) {
+    case 'id':
+    case 'string':
+    case 'intent':
+      return field.uncached ? quoteUncached(value) : quote(value);
+    case 'stringList':
+      return field.lastList!.json(value);
+    case 'count':
+    case 'finite':
+      return num(value);
+    case 'diffSummary':
+      return diffSummary(value);
+    case 'testResults':
+      return testResults(value);
+    case 'violations':
+      return violations(value);
+    case 'outcome':
+      return value === null ? 'null' : bool(value);
+  }
+}
+
+/**
+ * The same serialisation as {@link interpretedSerialization}, compiled from the
+ * schema into one function that reads each field by name and concatenates its
+ * JSON: half again as fast as the loop. Null where the runtime forbids code
+ * generation (`--disallow-code-generation-from-strings`).
+ */
+function compileSerialization(): ((e: RunEvent) => string) | null {
+  let required = 0;
+  const always: string[] = [];
+  const optional: string[] = [];
+  FIELDS.forEach((field, i) => {
+    const value = `e[${JSON.stringify(field.name)}]`;
+    const part = `${JSON.stringify(field.prefix)} + ${writerSource(field, i, value)}`;
+    if (field.optional) {
+      optional.push(`if (${value} !== undefined) { json += ${part}; keys++; }`);
+    } else {
+      always.push(part);
+      required++;
+    }
+  });
+  if (FIELDS[0].optional) return null;
+  const body = `if (typeof e !== 'object' || e === null) notStandard();
+let keys = ${required};
+let json = ${always.join(' + ')};
+${optional.join('\n')}
+if (ownKeyCount(e) !== keys) json += extraFields(e);
+return json + '}';`;
+  try {
+    const make = new Function(...Object.keys(WRITERS), 'F', `return function runEventJson(e) {\n${body}\n};`);
+    return make(...Object.values(WRITERS), FIELDS) as (e: RunEvent) => string;
+  } catch {
+    return null;
+  }
+}
+
+/** What the compiled serialiser calls, by the names it calls them. */
+const WRITERS = { quote, quoteUncached, num, bool, diffSummary, testResults, violations, notStandard, ownKeyCount, extraFields };
+
+/** The JS expression that writes the JSON of field `i` (the compiled twin of {@link fieldJson}). */
+function writerSource(field: Field, i: number, value: string): string {
+  switch (field.kind) {
+    case 'id':
+    case 'string':
+    case 'intent':
+      return `${field.uncached ? 'quoteUncached' : 'quote'}(${value})`;
+    case 'stringList':
+      return `F[${i}].lastList.json(${value})`;
+    case 'count':
+    case 'finite':
+      return `num(${value})`;
+    case 'diffSummary':
+    case 'testResults':
+    case 'violations':
+      return `${field.kind}(${value})`;
+    case 'outcome':
+      return `(${value} === null ? 'null' : bool(${value}))`;
+  }
+}
+
+const standardEventJson = compileSerialization() ?? interpretedSerialization;
+
+/** The serialisation of an event of the standard shape through the field-by-field loop (it must agree with the compiled one; the tests check it). */
+export function serializeRunEventInterpreted(event: RunEvent): string {
+  try {
+    return interpretedSerialization(event);
+  } catch (err) {
+    if (err !== NOT_STANDARD) throw err;
+    return JSON.stringify(event);
+  }
+}
+
+/** Whether serialisation runs compiled from the schema (false where code generation is forbidden). */
+export const SERIALIZATION_IS_COMPILED = standardEventJson !== interpretedSerialization;

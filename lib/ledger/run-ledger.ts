@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { BuiltInEvaluatorOptions, createDefaultEvaluators } from './evaluators/default-evaluators';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
 import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
 import { RunEvent, TaskIntent } from '../events/run-event.interface';
-import { DEFAULT_MAX_EVENT_BYTES, sanitizeRunEvent } from '../events/run-event.validator';
+import { DEFAULT_MAX_EVENT_BYTES, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
 
 /** Options of an in-memory {@link RunLedger}. */
 export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
@@ -67,22 +66,7 @@ export class RunLedger {
 
   /** A new, unstored event: empty lists, zero counts, tests not run, outcome not judged, timestamp now. */
   createEvent(taskId: string, intent: TaskIntent = 'general', guidanceHash = ''): RunEvent {
-    return {
-      eventId: randomUUID(),
-      taskId,
-      guidanceHash,
-      retrievedRuleIds: [],
-      toolsUsed: [],
-      filesTouched: [],
-      diffSummary: { linesAdded: 0, linesRemoved: 0, filesChanged: 0 },
-      testResults: { ran: false, passed: 0, failed: 0, skipped: 0 },
-      violations: [],
-      outcomeAccepted: null,
-      reworkLines: 0,
-      intent,
-      timestamp: Date.now(),
-      durationMs: 0,
-    };
+    return newRunEvent({ taskId, intent, guidanceHash, timestamp: Date.now() });
   }
 
   /**
