@@ -141,4 +141,109 @@ describe('GroupCommitQueue', () => {
     expect(queue.size).toBe(3);
     expect(writer.written).toEqual([]);
   });
+
+  it('writes items in the order they were queued, across batches, and resolves flushes in order', async () => {
+    const writer = new ListWriter();
+    let open!: () => void;
+    writer.gate = new Promise((resolve) => (open = resolve));
+    const { queue } = makeQueue(writer);
+    const settled: string[] = [];
+    queue.push(['a', 'b']);
+    const first = queue.flush().then(() => settled.push('first'));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Queued while the first batch is being written: they form the next batch.
+    queue.push(['c']);
+    const second = queue.flush().then(() => settled.push('second'));
+    queue.push(['d', 'e']);
+    const third = queue.flush().then(() => settled.push('third'));
+    writer.gate = null;
+    open();
+    await Promise.all([first, second, third]);
+    expect(writer.written).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(writer.calls).toEqual([
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
+    expect(settled).toEqual(['first', 'second', 'third']);
+  });
+
+  it('with autoFlush, retries a failed batch by itself with growing delays, then resets them after a success', async () => {
+    const times: number[] = [];
+    let failuresLeft = 4;
+    const queue = new GroupCommitQueue<string>(
+      async () => {
+        times.push(Date.now());
+        if (failuresLeft-- > 0) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' });
+      },
+      new CapturingLogger(),
+      true,
+    );
+    queue.push(['x']);
+    const deadline = Date.now() + 10_000;
+    while (queue.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(queue.size).toBe(0);
+    expect(queue.lastError).toBeNull();
+    expect(times).toHaveLength(5);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    // Backoff: at least 100, 200, 400, 800 ms between attempts (timers never fire early).
+    [100, 200, 400, 800].forEach((minimum, i) => expect(gaps[i]).toBeGreaterThanOrEqual(minimum - 2));
+    // After a success the next failure starts again from the shortest delay.
+    failuresLeft = 1;
+    const before = times.length;
+    queue.push(['y']);
+    while (queue.size > 0 && Date.now() < deadline + 5_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(times.length - before).toBe(2);
+    expect(times.at(-1)! - times.at(-2)!).toBeLessThan(800);
+  });
+
+  it('supersedeUpTo drops what was queued before the mark (a rewrite stored it): its flushes resolve; what came after is written after', async () => {
+    const writer = new ListWriter();
+    const { queue } = makeQueue(writer);
+    queue.push(['replaced-1', 'replaced-2']);
+    const covering = queue.flush();
+    const mark = queue.enqueuedCount;
+    let dropped: string[] = [];
+    const rewrite = queue.exclusive(async () => {
+      dropped = queue.supersedeUpTo(mark);
+      writer.written.push('rewrite');
+    }, false);
+    // Queued after the mark, before the rewrite runs: not replaced.
+    queue.push(['after']);
+    await rewrite;
+    await covering;
+    await queue.flush();
+    // The write under way when the rewrite was asked for took the items before the mark, and held 'after' back.
+    expect(writer.written).toEqual(['replaced-1', 'replaced-2', 'rewrite', 'after']);
+    expect(dropped).toEqual([]);
+    expect(queue.size).toBe(0);
+  });
+
+  it('supersedeUpTo in a paused writer drops exactly the items before the mark', async () => {
+    const writer = new ListWriter();
+    const { queue } = makeQueue(writer);
+    let dropped: string[] = [];
+    await queue.exclusive(async () => {
+      queue.push(['replaced-1', 'replaced-2']);
+      const mark = queue.enqueuedCount;
+      queue.push(['kept']);
+      dropped = queue.supersedeUpTo(mark);
+    }, false);
+    await queue.flush();
+    expect(dropped).toEqual(['replaced-1', 'replaced-2']);
+    expect(writer.written).toEqual(['kept']);
+  });
+
+  it('exclusive runs with the writer paused: items queued meanwhile wait until it returns', async () => {
+    const writer = new ListWriter();
+    const { queue } = makeQueue(writer);
+    queue.push(['before']);
+    const seen = await queue.exclusive(async () => {
+      queue.push(['during']);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return [...writer.written];
+    });
+    expect(seen).toEqual(['before']);
+    await queue.flush();
+    expect(writer.written).toEqual(['before', 'during']);
+  });
 });

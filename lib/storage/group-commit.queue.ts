@@ -59,6 +59,12 @@ const RETRY_MAX_MS = 5_000;
  */
 export class GroupCommitQueue<T> {
   private pending: T[] = [];
+  /**
+   * Marks (enqueue counts at the call) of exclusive sections not yet finished:
+   * background writes stop at the lowest, so that nothing queued after a
+   * rewrite was asked for lands in the content it is about to replace.
+   */
+  private readonly barriers: number[] = [];
   /** Items of the batch being written now. */
   private inFlight = 0;
   private enqueued = 0;
@@ -86,7 +92,7 @@ export class GroupCommitQueue<T> {
     return this.pending.length + this.inFlight;
   }
 
-  /** Items queued and not being written (what {@link supersede} can drop). */
+  /** Items queued and not being written. */
   get queuedCount(): number {
     return this.pending.length;
   }
@@ -111,36 +117,64 @@ export class GroupCommitQueue<T> {
     if (this.settled >= target) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ target, resolve, reject }));
     if (this.insideExclusive.getStore() === this) {
-      return this.drain().then(() => done);
+      // Inside an exclusive section, a flush writes directly (the section's own mark does not hold it back).
+      return this.drain(Infinity, false).then(() => done);
     }
     this.startDrain();
     return done;
   }
 
   /**
-   * Runs `fn` while no batch is being written; items queued meanwhile wait.
-   * With `flushFirst`, queued items are written before `fn` runs (and a write
-   * failure rejects without running it). Re-entrant: `fn` may call it again.
+   * Runs `fn` while no batch is being written. Items queued before the call
+   * are handled by the section: with `flushFirst` they are written before `fn`
+   * runs (a write failure rejects without running it), without it `fn` may
+   * {@link supersedeUpTo} them. Items queued after the call wait until `fn`
+   * returns, even those a write already under way would have taken.
+   * Re-entrant: `fn` may call it again.
    */
   exclusive<R>(fn: () => Promise<R>, flushFirst = true): Promise<R> {
+    if (this.insideExclusive.getStore() === this) {
+      return (async () => {
+        if (flushFirst) {
+          const error = await this.drain(Infinity, false);
+          if (error) throw error;
+        }
+        return fn();
+      })();
+    }
+    const mark = this.enqueued;
+    this.barriers.push(mark);
     const run = async (): Promise<R> => {
-      if (flushFirst) {
-        const error = await this.drain();
-        if (error) throw error;
+      try {
+        if (flushFirst) {
+          const error = await this.drain(mark, false);
+          if (error) throw error;
+        }
+        return await fn();
+      } finally {
+        this.barriers.splice(this.barriers.indexOf(mark), 1);
+        // A background write stopped at this section's mark: resume it after the section.
+        if (this.autoFlush && !this.closed && this.pending.length > 0) this.startDrain();
       }
-      return fn();
     };
-    if (this.insideExclusive.getStore() === this) return run();
     const result = this.chain.then(() => this.insideExclusive.run(this, run));
     this.chain = result.catch(() => undefined);
     return result;
   }
 
+  /** How many items were ever queued: a mark for {@link supersedeUpTo}. */
+  get enqueuedCount(): number {
+    return this.enqueued;
+  }
+
   /**
-   * Drops the first `count` queued items because an exclusive section stored
-   * them by other means (a full rewrite); their waiters resolve. Returns the dropped items.
+   * Drops the queued items that came before `mark` (an {@link enqueuedCount}
+   * read earlier) because an exclusive section stored them by other means (a
+   * full rewrite); their waiters resolve. Items queued after the mark stay.
+   * Returns the dropped items.
    */
-  supersede(count: number): T[] {
+  supersedeUpTo(mark: number): T[] {
+    const count = Math.max(0, Math.min(mark - this.settled, this.pending.length));
     const dropped = this.pending.splice(0, count);
     this.markSettled(count);
     return dropped;
@@ -178,11 +212,18 @@ export class GroupCommitQueue<T> {
     this.chain = this.chain.then(() => this.drain());
   }
 
-  /** Writes batches until nothing is queued. Returns the failure, if any, instead of throwing. */
-  private async drain(): Promise<Error | null> {
+  /**
+   * Writes batches until nothing is queued, or up to item `upTo` (an enqueue
+   * count), and, with `respectBarriers`, not past the mark of a pending
+   * exclusive section. Returns the failure, if any, instead of throwing.
+   */
+  private async drain(upTo = Infinity, respectBarriers = true): Promise<Error | null> {
     while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
+      const limit = respectBarriers && this.barriers.length > 0 ? Math.min(upTo, ...this.barriers) : upTo;
+      const room = limit - this.settled;
+      if (room <= 0) break;
+      const batch = room >= this.pending.length ? this.pending : this.pending.slice(0, room);
+      this.pending = room >= this.pending.length ? [] : this.pending.slice(room);
       this.inFlight = batch.length;
       let refused: RefusedItem<T>[];
       try {

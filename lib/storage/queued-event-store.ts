@@ -98,9 +98,10 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
   }
 
   writeAll(events: readonly RunEvent[]): Promise<void> {
+    // Replaced: what is queued at the call; what is queued after it (even before the rewrite starts) is written after.
+    const replacedUpTo = this.queue.enqueuedCount;
     return this.queue.exclusive(async () => {
       await this.open();
-      const replacedQueued = this.queue.queuedCount;
       const maxEventBytes = this.maxEventBytes;
       // Validated and serialised one at a time, as the rewrite consumes them.
       function* rows(): Iterable<EventRow> {
@@ -110,7 +111,7 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
         }
       }
       await this.replaceContent(rows());
-      this.dropSuperseded(this.queue.supersede(replacedQueued));
+      this.dropSuperseded(this.queue.supersedeUpTo(replacedUpTo));
     }, false);
   }
 

@@ -88,6 +88,19 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
       expect(await store.readAll()).toEqual([...replacement, next]);
     });
 
+    it('writeAll keeps what is enqueued right after the call, even while a write of earlier events is under way', async () => {
+      const store = make(stores.newLocation());
+      store.enqueue([event(0, 0)]);
+      const flushing = store.flush();
+      const replacement = [event(1, 1)];
+      const rewriting = store.writeAll(replacement);
+      const after = event(2, 2);
+      store.enqueue([after]);
+      await Promise.all([flushing, rewriting]);
+      await store.flush();
+      expect((await store.readAll()).map((e) => e.eventId)).toEqual([...replacement, after].map((e) => e.eventId));
+    });
+
     it('compact keeps the newest maxEvents (later-appended among ties) and returns the evicted count', async () => {
       const store = make(stores.newLocation());
       const events = [50, 10, 40, 20, 40, 30, 40].map((ts, i) => event(i, ts));
