@@ -23,24 +23,37 @@ async function collect(iterable: AsyncIterable<RunEvent>): Promise<RunEvent[]> {
   return out;
 }
 
+/** Registers hooks that make the factory once and close every store a test made; `stores()` is the factory. */
+function useStores<S extends EventStore>(factory: () => StoreFactory<S>) {
+  const open: S[] = [];
+  let made: StoreFactory<S>;
+  beforeAll(() => {
+    made = factory();
+  });
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close().catch(() => undefined);
+  });
+  const stores = {
+    newLocation: () => made.newLocation(),
+    get driver() {
+      return made.driver;
+    },
+    get sharedByReplicas() {
+      return made.sharedByReplicas;
+    },
+  };
+  const make = (location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }): S => {
+    const store = made.create(location, options);
+    open.push(store);
+    return store;
+  };
+  return { stores, make };
+}
+
 /** The EventStore contract: the same tests, unchanged, for every store. */
 export function describeEventStoreContract(name: string, factory: () => StoreFactory): void {
   describe(`EventStore contract: ${name}`, () => {
-    const open: EventStore[] = [];
-    let stores: StoreFactory;
-    const make = (location: string, options?: { autoFlush?: boolean; maxEventBytes?: number }) => {
-      const store = stores.create(location, options);
-      open.push(store);
-      return store;
-    };
-
-    beforeAll(() => {
-      stores = factory();
-    });
-
-    afterEach(async () => {
-      for (const store of open.splice(0)) await store.close().catch(() => undefined);
-    });
+    const { stores, make } = useStores(factory);
 
     it('appends and reads back in append order; ranges are inclusive; streams filter by task and time', async () => {
       const store = make(stores.newLocation());
@@ -168,21 +181,7 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
 /** What the two drivers built on the shared write queue (NDJSON, PostgreSQL) add to the contract. */
 export function describeQueuedStoreBehaviour(name: string, factory: () => StoreFactory<QueuedStore>): void {
   describe(`Queued store: ${name}`, () => {
-    const open: QueuedStore[] = [];
-    let stores: StoreFactory<QueuedStore>;
-    const make = (location: string) => {
-      const store = stores.create(location);
-      open.push(store);
-      return store;
-    };
-
-    beforeAll(() => {
-      stores = factory();
-    });
-
-    afterEach(async () => {
-      for (const store of open.splice(0)) await store.close().catch(() => undefined);
-    });
+    const { stores, make } = useStores(factory);
 
     it('withWriterPaused holds writes queued meanwhile until it returns', async () => {
       const store = make(stores.newLocation());

@@ -23,3 +23,23 @@ export function runEventInput(overrides: Partial<RunEvent> = {}): Omit<RunEvent,
 export function violation(ruleId: string, autoCorrected = false): Violation {
   return { ruleId, description: `${ruleId} broken`, severity: 'medium', autoCorrected };
 }
+
+/** An event as stored when its input had only these fields: every other standard field at its default, written out. */
+export function eventWithDefaults(fields: Pick<RunEvent, 'eventId' | 'taskId' | 'timestamp'>): RunEvent {
+  return {
+    eventId: fields.eventId,
+    taskId: fields.taskId,
+    guidanceHash: '',
+    retrievedRuleIds: [],
+    toolsUsed: [],
+    filesTouched: [],
+    diffSummary: { linesAdded: 0, linesRemoved: 0, filesChanged: 0 },
+    testResults: { ran: false, passed: 0, failed: 0, skipped: 0 },
+    violations: [],
+    outcomeAccepted: null,
+    reworkLines: 0,
+    intent: 'general',
+    timestamp: fields.timestamp,
+    durationMs: 0,
+  };
+}
