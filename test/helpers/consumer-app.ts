@@ -8,8 +8,9 @@ export const REPO = join(__dirname, '..', '..');
 /**
  * Scratch apps live here between runs, so that their node_modules is installed
  * once per machine; each run installs only the new tarball into them.
+ * `NESTJS_LEDGER_CONSUMER_CACHE` moves it (two checkouts testing at once need one each).
  */
-export const CONSUMER_CACHE = join(tmpdir(), 'nestjs-ledger-consumers');
+export const CONSUMER_CACHE = process.env.NESTJS_LEDGER_CONSUMER_CACHE ?? join(tmpdir(), 'nestjs-ledger-consumers');
 
 /** One kind of application a user would have. */
 export interface ConsumerSpec {
