@@ -50,8 +50,8 @@ describe('LedgerModule on PostgreSQL', () => {
     await Promise.all(stores.map((store) => store.open()));
     const pool = new Pool({ connectionString: server().connectionString });
     const { rows } = await pool.query(`SELECT version FROM "${schema}"."ledger_events_schema"`);
-    // Each migration ran once (version 1: the events and lease tables; 2: the dead-letter table).
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+    // Each migration ran once (version 1: the events and lease tables; 2: the dead-letter table; 3: the feed).
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     await pool.end();
     await Promise.all(stores.map((store) => store.close()));
   });

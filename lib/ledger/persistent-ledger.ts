@@ -1,10 +1,11 @@
 import { Logger, LoggerService } from '@nestjs/common';
+import { Observable, Subject } from 'rxjs';
 import { RunEvent } from '../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { MAX_TIMER_MS, positiveInteger, resolveLedgerOptions } from '../options/ledger-options.resolver';
 import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
 import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
-import { EventStore } from '../storage/event-store';
+import { EventStore, FeedBatch } from '../storage/event-store';
 import { StorageStats } from '../storage/storage-stats.interface';
 import { LedgerConfigError } from '../errors/ledger-config.error';
 import { planRetention, retentionFilter } from './retention-plan';
@@ -34,6 +35,28 @@ export class PersistentLedger extends RunLedger {
   private compactTimer: NodeJS.Timeout | null = null;
   private initializing: Promise<void> | null = null;
   private running: Promise<number> | null = null;
+  private readonly stored = new Subject<RunEvent>();
+  /** The store's feed this ledger follows (from `load()` to `close()`). */
+  private feed: { stop: AbortController; done: Promise<void> } | null = null;
+  /**
+   * On a shared store, `events[0, committedCount)` are in store order as the
+   * feed delivered them; the rest are this replica's own events, logged and
+   * not yet seen in the feed (kept so that a replica reads its own writes).
+   */
+  private committedCount = 0;
+  /** While the feed starts over (first load, a rewrite on any replica): the store's events so far. */
+  private rebuilding: RunEvent[] | null = null;
+
+  /**
+   * Every newly stored event, once durable, in store order: on PostgreSQL the
+   * events of every replica (from the replica feed), on the NDJSON and
+   * in-memory stores this process's events once written. Hot: a subscriber
+   * sees what is stored after it subscribed; subscribers run synchronously in
+   * the feed, so hand slow work off (`observeOn(asapScheduler)`, a queue).
+   * Completes at `close()`. To read without gaps across restarts, keep a
+   * cursor and use `getEventStore().tail({ after })`.
+   */
+  readonly events$: Observable<RunEvent> = this.stored.asObservable();
 
   /**
    * @throws LedgerConfigError naming the first invalid option (checked before anything is opened).
@@ -76,24 +99,33 @@ export class PersistentLedger extends RunLedger {
 
   /**
    * Replaces memory with the store's content (queued events are written
-   * first); events logged meanwhile are kept after it, once (the store may
-   * already return them).
+   * first); events logged meanwhile are kept after it, once. Then follows the
+   * store's feed: on a store shared by replicas, memory is the store's content,
+   * kept current by the feed (other replicas' events, evictions); on the
+   * others, the feed only drives `events$`.
    */
   async load(): Promise<void> {
     await this.store.open();
     // What this ledger logged before the call is read back from the store, not kept from memory.
     await this.store.flush();
+    await this.stopFeed();
+    if (this.store.sharedByReplicas) {
+      this.rebuilding = [];
+      await this.followFeed(null);
+      return;
+    }
     const mark = this.events.length;
     const loaded: RunEvent[] = [];
     for await (const batch of this.store.readBatches()) for (const event of batch) loaded.push(event);
     if (mark === this.events.length) {
       this.replaceEvents(loaded);
-      return;
+    } else {
+      const meanwhile = this.events.slice(mark);
+      const meanwhileIds = new Set(meanwhile.map((e) => e.eventId));
+      const alreadyLoaded = new Set(loaded.filter((e) => meanwhileIds.has(e.eventId)).map((e) => e.eventId));
+      this.replaceEvents(loaded.concat(meanwhile.filter((e) => !alreadyLoaded.has(e.eventId))));
     }
-    const meanwhile = this.events.slice(mark);
-    const meanwhileIds = new Set(meanwhile.map((e) => e.eventId));
-    const alreadyLoaded = new Set(loaded.filter((e) => meanwhileIds.has(e.eventId)).map((e) => e.eventId));
-    this.replaceEvents(loaded.concat(meanwhile.filter((e) => !alreadyLoaded.has(e.eventId))));
+    await this.followFeed(undefined);
   }
 
   /** Atomically rewrites the store from memory. */
@@ -139,7 +171,12 @@ export class PersistentLedger extends RunLedger {
     this.stopCompactTimer();
     await this.whenIdle();
     this.initializing = null;
-    await this.store.close();
+    await this.stopFeed();
+    try {
+      await this.store.close();
+    } finally {
+      this.stored.complete();
+    }
   }
 
   /** The original design's name for {@link close}: it keeps the data (unlike `FileEventStore.destroy()`). */
@@ -171,6 +208,8 @@ export class PersistentLedger extends RunLedger {
   private async compactOnce(): Promise<number> {
     let mark = -1;
     const evicted = await this.store.compact(this.maxEvents, () => (mark = this.events.length));
+    // A shared store's feed starts over after a compaction: memory is rebuilt from it, like on every replica.
+    if (this.store.sharedByReplicas) return evicted;
     if (mark < 0) mark = this.events.length;
     const settled = this.events.slice(0, mark);
     const plan = planRetention(
@@ -182,6 +221,99 @@ export class PersistentLedger extends RunLedger {
       this.replaceEvents(settled.filter((e) => keep(e.timestamp)).concat(this.events.slice(mark)));
     }
     return evicted;
+  }
+
+  protected override replaceEvents(events: RunEvent[]): void {
+    super.replaceEvents(events);
+    this.committedCount = Math.min(this.committedCount, events.length);
+  }
+
+  /**
+   * Follows the store's feed from `after` in the background; resolves once it
+   * has caught up (for a first load, once memory holds the store's content).
+   */
+  private followFeed(after: string | null | undefined): Promise<void> {
+    const stop = new AbortController();
+    let ready!: () => void;
+    let failed!: (err: Error) => void;
+    const caughtUp = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    const done = (async () => {
+      try {
+        for await (const batch of this.store.tail({ after, signal: stop.signal })) {
+          this.applyFeedBatch(batch);
+          if (batch.caughtUp) ready();
+        }
+        ready();
+      } catch (err) {
+        failed(err as Error);
+        if (!stop.signal.aborted) this.logger.error(`The ledger stopped following its store's feed: ${(err as Error).message}`, (err as Error).stack);
+      }
+    })();
+    this.feed = { stop, done };
+    return caughtUp;
+  }
+
+  private async stopFeed(): Promise<void> {
+    const feed = this.feed;
+    this.feed = null;
+    if (!feed) return;
+    feed.stop.abort();
+    await feed.done;
+  }
+
+  private applyFeedBatch(batch: FeedBatch): void {
+    if (!this.store.sharedByReplicas) {
+      for (const event of batch.events) this.stored.next(event);
+      return;
+    }
+    if (batch.reset) this.rebuilding = [];
+    if (this.rebuilding) {
+      for (const event of batch.events) this.rebuilding.push(event);
+      if (batch.caughtUp) this.finishRebuild();
+      return;
+    }
+    for (const event of batch.events) {
+      this.commit(event);
+      this.stored.next(event);
+    }
+  }
+
+  /** Memory becomes the store's content as the feed rebuilt it, followed by own events it has not delivered yet. */
+  private finishRebuild(): void {
+    const rebuilt = this.rebuilding!;
+    this.rebuilding = null;
+    let pending = this.events.slice(this.committedCount);
+    if (pending.length > 0) {
+      const pendingIds = new Set(pending.map((e) => e.eventId));
+      const delivered = new Set(rebuilt.filter((e) => pendingIds.has(e.eventId)).map((e) => e.eventId));
+      pending = pending.filter((e) => !delivered.has(e.eventId));
+    }
+    this.replaceEvents(rebuilt.concat(pending));
+    this.committedCount = rebuilt.length;
+  }
+
+  /** Puts an event the feed delivered at the end of the committed part (an own event moves there from the pending part). */
+  private commit(event: RunEvent): void {
+    const at = this.committedCount;
+    this.committedCount++;
+    if (at === this.events.length) {
+      this.events.push(event);
+      this.noteEventId(event.eventId);
+      return;
+    }
+    if (this.events[at].eventId === event.eventId) return;
+    for (let i = at + 1; i < this.events.length; i++) {
+      if (this.events[i].eventId === event.eventId) {
+        const [own] = this.events.splice(i, 1);
+        this.events.splice(at, 0, own);
+        return;
+      }
+    }
+    this.events.splice(at, 0, event);
+    this.noteEventId(event.eventId);
   }
 
   private startCompactTimer(): void {

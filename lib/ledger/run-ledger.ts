@@ -161,6 +161,11 @@ export class RunLedger {
     this.eventIds = null;
   }
 
+  /** Records an event added to memory other than by {@link append}. */
+  protected noteEventId(eventId: string): void {
+    this.eventIds?.add(eventId);
+  }
+
   private refuseKnownId(eventId: string, field: string): void {
     this.eventIds ??= new Set(this.events.map((e) => e.eventId));
     if (this.eventIds.has(eventId)) {

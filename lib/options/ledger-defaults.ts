@@ -19,6 +19,8 @@ export const LEDGER_DEFAULTS = {
   maxEventBytes: 4 * 1024 * 1024,
   /** A file lock not refreshed for this long is taken over. */
   lockStaleMs: 30_000,
+  /** How often a PostgreSQL feed looks for new rows without a notification. */
+  feedPollIntervalMs: 1_000,
   /** Longest PostgreSQL compaction lease (it is also at most half the time between two ticks). */
   compactionLeaseMs: 30_000,
   /** Violations per event the `violation-rate` evaluator allows. */

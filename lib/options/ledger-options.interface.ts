@@ -29,6 +29,10 @@ export type LedgerStorageOption =
       schema?: string | undefined;
       /** Events table name (at most 48 characters). @default 'ledger_events' */
       table?: string | undefined;
+      /** Wake the replica feed with LISTEN/NOTIFY; false behind transaction-pooling proxies (the feed then polls). @default true */
+      listen?: boolean | undefined;
+      /** How often the replica feed looks for new rows without a notification. @default 1000 */
+      pollIntervalMs?: number | undefined;
       /** Compaction ticks of all replicas within this window run once. @default 30000, or half of `compaction.intervalMs` when shorter */
       compactionLeaseMs?: number | undefined;
     };

@@ -44,7 +44,7 @@ const LEDGER_OPTION_KEYS = [
 ] as const;
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
-const POSTGRES_KEYS = ['type', 'connectionString', 'pool', 'schema', 'table', 'compactionLeaseMs'];
+const POSTGRES_KEYS = ['type', 'connectionString', 'pool', 'schema', 'table', 'compactionLeaseMs', 'listen', 'pollIntervalMs'];
 
 /** A value as an error message shows it: its type, and the value where that helps (`string "5000"`). */
 function describeValue(value: unknown): string {
@@ -157,6 +157,10 @@ function resolveStorage(value: unknown): LedgerStorageOption {
     if (storage.schema !== undefined) sqlIdentifier('storage.schema', storage.schema);
     if (storage.table !== undefined) sqlIdentifier('storage.table', storage.table);
     if (storage.compactionLeaseMs !== undefined) positiveInteger('storage.compactionLeaseMs', storage.compactionLeaseMs, 0);
+    if (storage.pollIntervalMs !== undefined) positiveInteger('storage.pollIntervalMs', storage.pollIntervalMs, 0);
+    if (storage.listen !== undefined && typeof storage.listen !== 'boolean') {
+      throw new LedgerConfigError('storage.listen', `must be a boolean (got ${describeValue(storage.listen)})`);
+    }
     if (!storage.pool) loadPg();
   }
   return storage;

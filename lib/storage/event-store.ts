@@ -12,6 +12,36 @@ export interface EventQuery {
 }
 
 /**
+ * One step of a store's feed ({@link EventStore.tail}): events newly stored,
+ * in store order, and where the feed stands after them.
+ */
+export interface FeedBatch {
+  /** Events in store order (possibly none, e.g. on a reset or when catching up reached the end). */
+  events: RunEvent[];
+  /** Opaque position after the last event: `tail({ after: cursor })` resumes from here, also after a restart. */
+  cursor: string;
+  /** True once the feed has delivered everything stored when it last looked: from here on it follows live. */
+  caughtUp: boolean;
+  /**
+   * True when the store's content changed other than by appending (a compaction,
+   * a `writeAll`, on any replica): the feed starts over from the first stored
+   * event, and the batches from this one until `caughtUp` replace what a reader held.
+   */
+  reset: boolean;
+}
+
+/** Where {@link EventStore.tail} starts. */
+export interface TailOptions {
+  /**
+   * A cursor from an earlier batch: resume after it. `null`: from the first
+   * stored event. Omitted: from now (only events stored from here on).
+   */
+  after?: string | null | undefined;
+  /** Ends the iteration (also ended by `close()`). */
+  signal?: AbortSignal | undefined;
+}
+
+/**
  * The storage under a {@link PersistentLedger}: an append-only log of run
  * events. Also the Nest injection token for the store the module created.
  * The NDJSON, PostgreSQL and in-memory stores implement it; so can yours
@@ -103,6 +133,14 @@ export abstract class EventStore {
    * and it answers from local state when the storage cannot be reached.
    */
   abstract getStats(): Promise<StorageStats>;
+
+  /**
+   * The feed: every event stored after `options.after`, in store order (the
+   * order `readBatches` gives), each exactly once, then every event as it
+   * becomes durable, until `signal` aborts or the store closes. Shared stores
+   * deliver every writer's events; single-writer stores those of the writer.
+   */
+  abstract tail(options?: TailOptions): AsyncIterable<FeedBatch>;
 
   /** Writes what is queued, then releases every resource (lock, connections). Rejects if the final write fails. */
   abstract close(): Promise<void>;

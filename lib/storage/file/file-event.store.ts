@@ -2,7 +2,8 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunEvent } from '../../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
-import { EventQuery } from '../event-store';
+import { EventQuery, FeedBatch, TailOptions } from '../event-store';
+import { FeedHub } from '../feed-hub';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { EncodedLineQueue } from './encoded-line.queue';
 import { FileLock } from './file-lock';
@@ -10,8 +11,26 @@ import { IndexFile, describesLog, readSavedIndex } from './index-file';
 import { compactLog } from './log-compaction';
 import { indexLogLines, readLogEvents } from './log-reader';
 import { rewriteLog } from './log-rewrite';
+import { readNdjsonLines } from './ndjson-line.reader';
 import { NdjsonLog, isErrno } from './ndjson-log';
-import { StoreIndex } from './store-index';
+import { StoreIndex, isBlankLine, parseStoredLine } from './store-index';
+
+/** How often a tail in a process that does not write the store looks for new lines. */
+const FOLLOW_POLL_MS = 200;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
 
 /** Options of a {@link FileEventStore}. */
 export interface FileEventStoreOptions extends QueuedEventStoreOptions {
@@ -50,6 +69,8 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   /** The lines of the queued events, in queue order. */
   private readonly encodedLines = new EncodedLineQueue();
   private opening: Promise<void> | null = null;
+  /** Hands this writer's durable batches and rewrites to its tails. */
+  private readonly hub = new FeedHub();
 
   constructor(options: FileEventStoreOptions) {
     super(options);
@@ -81,6 +102,72 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     const ranges: [number, number][] =
       this.log.isOpen && ranged ? this.indexFile.index.rangesFor(query.from ?? -Infinity, query.to ?? Infinity, end) : [[0, end]];
     yield* readLogEvents(this.eventsPath, ranges, query, this.maxEventBytes);
+  }
+
+  /**
+   * Cursors are `inode:byte offset` of `events.ndjson`. The writer's own tails
+   * follow its batches as they are synced; a tail in another process polls the
+   * file. A rewrite (compaction, `writeAll`) replaces the file: tails start over.
+   */
+  async *tail(options: TailOptions = {}): AsyncIterable<FeedBatch> {
+    const subscription = this.log.isOpen ? this.hub.subscribe() : null;
+    try {
+      let { inode, size } = await this.logExtent();
+      let offset = size;
+      let reset = false;
+      if (options.after === null) offset = 0;
+      else if (options.after !== undefined) {
+        const [afterInode, afterOffset] = options.after.split(':').map(Number);
+        reset = afterInode !== inode || afterOffset > size;
+        offset = reset ? 0 : afterOffset;
+      }
+      let caughtUp = false;
+      for (;;) {
+        // From the file: what was stored from `offset` to the last complete line.
+        let events: RunEvent[] = [];
+        for await (const chunk of readNdjsonLines(this.eventsPath, offset, size, this.maxEventBytes * 2)) {
+          if (events.length > 0) yield { events, cursor: `${inode}:${offset}`, caughtUp: false, reset };
+          if (events.length > 0) reset = false;
+          events = [];
+          for (const line of chunk.lines) {
+            const event = isBlankLine(line) ? null : parseStoredLine(line, this.maxEventBytes);
+            if (event) events.push(event);
+          }
+          offset = chunk.end;
+        }
+        if (events.length > 0 || !caughtUp || reset) yield { events, cursor: `${inode}:${offset}`, caughtUp: true, reset };
+        caughtUp = true;
+        reset = false;
+        if (subscription) {
+          // The writer's batches as they are synced, without reading them back.
+          for (;;) {
+            const item = await subscription.next(options.signal);
+            if (!item) return;
+            if (item.reset) {
+              ({ inode, size } = await this.logExtent());
+              offset = 0;
+              reset = true;
+              break;
+            }
+            const end = Number(item.cursor.split(':')[1]);
+            if (end <= offset) continue;
+            offset = end;
+            yield { events: item.events, cursor: item.cursor, caughtUp: true, reset: false };
+          }
+        } else {
+          await sleep(FOLLOW_POLL_MS, options.signal);
+          if (options.signal?.aborted) return;
+          const extent = await this.logExtent();
+          if (extent.inode !== inode || extent.size < offset) {
+            offset = 0;
+            reset = true;
+          }
+          ({ inode, size } = extent);
+        }
+      }
+    } finally {
+      subscription?.close();
+    }
   }
 
   /**
@@ -144,6 +231,12 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     }
     index.noteSpan(start, this.log.size, min, max);
     this.indexFile.scheduleWrite();
+    if (reopened) this.hub.publish({ events: [], cursor: `${this.log.inode}:0`, reset: true });
+    this.hub.publish({
+      events: batch.map((queued) => queued.event),
+      cursor: `${this.log.inode}:${this.log.size}`,
+      reset: false,
+    });
   }
 
   protected async replaceContent(rows: Iterable<EventRow>): Promise<void> {
@@ -200,19 +293,34 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   }
 
   protected async releaseResources(): Promise<void> {
+    this.hub.closeAll();
     await this.releaseLock();
   }
 
   protected async deleteContent(): Promise<void> {
+    this.hub.closeAll();
     await this.releaseLock();
     for (const path of [this.eventsPath, this.indexPath, this.lockPath]) await rm(path, { force: true });
   }
 
-  /** A rewrite's new log comes with a new index, written at once; no line of it is corrupt. */
+  /** A rewrite's new log comes with a new index, written at once; no line of it is corrupt. Tails start over. */
   private async useIndex(index: StoreIndex): Promise<void> {
     index.corruptLines = 0;
     this.indexFile.index = index;
     await this.indexFile.write();
+    this.hub.publish({ events: [], cursor: `${this.log.inode}:0`, reset: true });
+  }
+
+  /** The log's inode and the size that holds complete lines (this writer's synced size, or the file's). */
+  private async logExtent(): Promise<{ inode: number; size: number }> {
+    if (this.log.isOpen) return { inode: this.log.inode, size: this.log.size };
+    try {
+      const info = await stat(this.eventsPath);
+      return { inode: info.ino, size: info.size };
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return { inode: 0, size: 0 };
+      throw err;
+    }
   }
 
   private async describeUnopened(): Promise<{ index: StoreIndex; logSize: number }> {

@@ -5,7 +5,8 @@ import { restoreStoredEvent, sanitizeRunEvent } from '../../events/run-event.val
 import { idOfStoredLine } from '../../events/stored-event-id';
 import { planRetention, retentionFilter } from '../../ledger/retention-plan';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
-import { EventQuery, EventStore } from '../event-store';
+import { EventQuery, EventStore, FeedBatch, TailOptions } from '../event-store';
+import { FeedHub } from '../feed-hub';
 import { StorageStats } from '../storage-stats.interface';
 
 /**
@@ -16,6 +17,8 @@ import { StorageStats } from '../storage-stats.interface';
 export class MemoryEventLog {
   /** Stored events as their JSON lines, in append order. */
   readonly lines: string[] = [];
+  /** Counts rewrites (compaction, writeAll): a feed cursor of an older epoch starts over. */
+  epoch = 0;
 }
 
 /** Options of a {@link MemoryEventStore}. */
@@ -42,6 +45,7 @@ export class MemoryEventStore extends EventStore {
   private readonly autoFlush: boolean;
   private readonly maxEventBytes: number;
   private pending: string[] = [];
+  private readonly hub = new FeedHub();
   private scheduled = false;
   private closed = false;
 
@@ -86,7 +90,7 @@ export class MemoryEventStore extends EventStore {
   async writeAll(events: readonly RunEvent[]): Promise<void> {
     const lines = events.map((input) => serializeRunEvent(sanitizeRunEvent(input, this.maxEventBytes), this.maxEventBytes));
     this.pending = [];
-    this.log.lines.splice(0, this.log.lines.length, ...lines);
+    this.replaceLines(lines);
   }
 
   async compact(maxEvents: number, onPaused?: () => void): Promise<number> {
@@ -100,7 +104,7 @@ export class MemoryEventStore extends EventStore {
     if (!plan) return 0;
     const keep = retentionFilter(plan);
     const kept = events.filter((e) => keep(e.timestamp)).map((e) => serializeRunEvent(e, this.maxEventBytes));
-    this.log.lines.splice(0, this.log.lines.length, ...kept);
+    this.replaceLines(kept);
     return plan.evicted;
   }
 
@@ -123,26 +127,80 @@ export class MemoryEventStore extends EventStore {
     };
   }
 
+  /** Cursors are `epoch:line index`. */
+  async *tail(options: TailOptions = {}): AsyncIterable<FeedBatch> {
+    const subscription = this.hub.subscribe();
+    try {
+      let index = this.log.lines.length;
+      let reset = false;
+      if (options.after === null) index = 0;
+      else if (options.after !== undefined) {
+        const [epoch, at] = options.after.split(':').map(Number);
+        index = epoch === this.log.epoch ? Math.min(at, this.log.lines.length) : 0;
+        reset = epoch !== this.log.epoch;
+      }
+      for (;;) {
+        const events = this.validEvents(index);
+        index = this.log.lines.length;
+        yield { events, cursor: `${this.log.epoch}:${index}`, caughtUp: true, reset };
+        reset = false;
+        // Live: what the writer stores from here on; a rewrite starts over.
+        for (;;) {
+          const item = await subscription.next(options.signal);
+          if (!item) return;
+          if (item.reset) {
+            index = 0;
+            reset = true;
+            break;
+          }
+          const end = Number(item.cursor.split(':')[1]);
+          if (end <= index) continue;
+          const fresh = item.events.slice(item.events.length - (end - index));
+          index = end;
+          yield { events: fresh, cursor: item.cursor, caughtUp: true, reset: false };
+        }
+      }
+    } finally {
+      subscription.close();
+    }
+  }
+
   async close(): Promise<void> {
     this.storePending();
     this.closed = true;
+    this.hub.closeAll();
   }
 
   async deleteAll(): Promise<void> {
     this.closed = true;
     this.pending = [];
-    this.log.lines.length = 0;
+    this.replaceLines([]);
+    this.hub.closeAll();
   }
 
   private storePending(): void {
+    if (this.pending.length === 0) return;
+    const events = this.pending.map((line) => this.parse(line)).filter((e): e is RunEvent => e !== null);
     for (const line of this.pending) this.log.lines.push(line);
     this.pending = [];
+    this.hub.publish({ events, cursor: `${this.log.epoch}:${this.log.lines.length}`, reset: false });
   }
 
-  private validEvents(): RunEvent[] {
+  private replaceLines(lines: string[]): void {
+    this.log.lines.splice(0, this.log.lines.length, ...lines);
+    this.log.epoch++;
+    this.hub.publish({ events: [], cursor: `${this.log.epoch}:0`, reset: true });
+  }
+
+  private parse(line: string): RunEvent | null {
+    return restoreStoredEvent(JSON.parse(line), this.maxEventBytes, () => idOfStoredLine(line));
+  }
+
+  private validEvents(from = 0): RunEvent[] {
     const events: RunEvent[] = [];
-    for (const line of this.log.lines) {
-      const event = restoreStoredEvent(JSON.parse(line), this.maxEventBytes, () => idOfStoredLine(line));
+    for (let i = from; i < this.log.lines.length; i++) {
+      const line = this.log.lines[i];
+      const event = this.parse(line);
       if (event) events.push(event);
     }
     return events;

@@ -1,14 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { LedgerConfigError } from '../../errors/ledger-config.error';
 import { LedgerEventRefusedError } from '../../errors/ledger-event-refused.error';
 import { RunEvent } from '../../events/run-event.interface';
 import { restoreStoredEvent } from '../../events/run-event.validator';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
-import { EventQuery } from '../event-store';
+import { EventQuery, FeedBatch, TailOptions } from '../event-store';
 import { RefusedItem } from '../group-commit.queue';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { loadPg } from './load-pg';
 import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
+import type { LoggerService } from '@nestjs/common';
 import { sqlIdentifier } from './sql-identifier';
 
 /** Options of a {@link PostgresEventStore}. Give `connectionString` or an existing `pool`. */
@@ -21,6 +22,14 @@ export interface PostgresEventStoreOptions extends QueuedEventStoreOptions {
   schema?: string | undefined;
   /** Name of the events table; the store also creates `<table>_leases` and `<table>_schema`. @default 'ledger_events' */
   table?: string | undefined;
+  /**
+   * Wake tails with `LISTEN`/`NOTIFY` when a batch commits. Turn it off behind a
+   * transaction-pooling proxy (PgBouncer in transaction mode, RDS Proxy), where
+   * `LISTEN` cannot work: tails then poll every `pollIntervalMs`. @default true
+   */
+  listen?: boolean | undefined;
+  /** How often a tail looks for new rows without a notification (also with `listen`, as a safety net). @default 1000 */
+  pollIntervalMs?: number | undefined;
   /** Compaction calls from all replicas within this window count as one tick: only the first runs. @default 30000 */
   compactionLeaseMs?: number | undefined;
 }
@@ -60,6 +69,7 @@ const MIGRATIONS: ((names: TableNames) => string[])[] = [
     `CREATE INDEX IF NOT EXISTS ${n.taskIndex} ON ${n.events} (task_id, position)`,
     `CREATE TABLE IF NOT EXISTS ${n.leases} (name text PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`,
   ],
+  // Version 3 (below): the feed.
   // Version 2: the dead-letter table of events the server refused.
   (n) => [
     `CREATE TABLE IF NOT EXISTS ${n.refused} (
@@ -69,6 +79,15 @@ const MIGRATIONS: ((names: TableNames) => string[])[] = [
        sqlstate text,
        error text NOT NULL,
        event text NOT NULL)`,
+  ],
+  // Version 3: the replica feed. Each row records the id of the transaction that inserted it; a
+  // reader takes rows only below the oldest transaction still running (the snapshot's xmin), so a
+  // transaction that commits late can never be passed over. The epoch counts rewrites.
+  (n) => [
+    `ALTER TABLE ${n.events} ADD COLUMN IF NOT EXISTS tx xid8 NOT NULL DEFAULT pg_current_xact_id()`,
+    `CREATE INDEX IF NOT EXISTS ${n.feedIndex} ON ${n.events} (tx, position)`,
+    `CREATE TABLE IF NOT EXISTS ${n.feed} (epoch bigint NOT NULL)`,
+    `INSERT INTO ${n.feed} (epoch) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ${n.feed})`,
   ],
 ];
 
@@ -80,6 +99,11 @@ interface TableNames {
   refused: string;
   tsIndex: string;
   taskIndex: string;
+  feedIndex: string;
+  /** One row: the feed's epoch, bumped by every rewrite (compaction, writeAll). */
+  feed: string;
+  /** The NOTIFY channel of this table. */
+  channel: string;
   /** Unquoted `schema.table`, for regclass and lock keys. */
   qualified: string;
   /** The dead-letter table, as the README and errors name it. */
@@ -101,6 +125,10 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   private readonly pool: PgPoolLike;
   private readonly ownsPool: boolean;
   private readonly leaseMs: number;
+  private readonly listen: boolean;
+  private readonly pollIntervalMs: number;
+  /** Ends every running tail at close. */
+  private readonly tails = new Set<AbortController>();
   private readonly holder = randomUUID();
   private opening: Promise<void> | null = null;
   private opened = false;
@@ -132,10 +160,15 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       refused: name('_rejected'),
       tsIndex: `"${tableName}_ts_idx"`,
       taskIndex: `"${tableName}_task_idx"`,
+      feedIndex: `"${tableName}_feed_idx"`,
+      feed: name('_feed'),
+      channel: `nestjs_ledger_${createHash('sha256').update(`${schemaName}.${tableName}`).digest('hex').slice(0, 24)}`,
       qualified: `${schema}."${tableName}"`,
       refusedQualified: `${schema}."${tableName}_rejected"`,
     };
     this.leaseMs = options.compactionLeaseMs ?? LEDGER_DEFAULTS.compactionLeaseMs;
+    this.listen = options.listen ?? true;
+    this.pollIntervalMs = options.pollIntervalMs ?? LEDGER_DEFAULTS.feedPollIntervalMs;
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -182,18 +215,21 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
 
   async *readBatches(query: EventQuery = {}): AsyncIterable<RunEvent[]> {
     await this.open();
-    const conditions = ['position > $1'];
-    const params: unknown[] = [0];
+    // Store order: by inserting transaction, then position (the order the feed delivers).
+    const conditions = ['(tx, position) > ($1::xid8, $2::bigint)'];
+    const params: unknown[] = ['0', 0];
     if (query.from !== undefined) conditions.push(`ts >= $${params.push(query.from)}`);
     if (query.to !== undefined) conditions.push(`ts <= $${params.push(query.to)}`);
     if (query.taskId !== undefined) conditions.push(`task_id = $${params.push(query.taskId)}`);
-    const sql = `SELECT position, event_id, event FROM ${this.names.events} WHERE ${conditions.join(' AND ')} ORDER BY position LIMIT ${READ_PAGE}`;
+    // (The text form of tx gets another name: an output column named tx would make ORDER BY tx sort text.)
+    const sql = `SELECT tx::text AS tx_text, position, event_id, event FROM ${this.names.events} WHERE ${conditions.join(' AND ')} ORDER BY tx, position LIMIT ${READ_PAGE}`;
     const invalidBefore = this.invalidPositions.size;
     try {
       for (;;) {
-        const { rows }: { rows: { position: string; event_id: string; event: unknown }[] } = await this.pool.query(sql, params);
+        const { rows }: { rows: { tx_text: string; position: string; event_id: string; event: unknown }[] } = await this.pool.query(sql, params);
         if (rows.length === 0) return;
-        params[0] = rows[rows.length - 1].position;
+        params[0] = rows[rows.length - 1].tx_text;
+        params[1] = rows[rows.length - 1].position;
         const batch: RunEvent[] = [];
         for (const row of rows) {
           // Rows are validated like logEvent input: a row written by another tool or edited by hand never reaches memory malformed.
@@ -223,6 +259,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
         }
       }
       await this.insertRows(client, chunk);
+      await this.bumpEpoch(client);
     });
   }
 
@@ -234,12 +271,16 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
    */
   protected async compactContent(maxEvents: number): Promise<number> {
     if (!(await this.claimCompactionLease())) return 0;
-    const result = await this.pool.query(
-      `DELETE FROM ${this.names.events} WHERE position IN (SELECT position FROM ${this.names.events} ORDER BY ts DESC, position DESC OFFSET $1)`,
-      [maxEvents],
-    );
-    this.logger.log(`Compaction ran on this replica (it holds the lease for this tick): evicted ${result.rowCount ?? 0} event(s)`);
-    return result.rowCount ?? 0;
+    const evicted = await this.transaction(async (client) => {
+      const result = await client.query(
+        `DELETE FROM ${this.names.events} WHERE position IN (SELECT position FROM ${this.names.events} ORDER BY ts DESC, tx DESC, position DESC OFFSET $1)`,
+        [maxEvents],
+      );
+      if ((result.rowCount ?? 0) > 0) await this.bumpEpoch(client);
+      return result.rowCount ?? 0;
+    });
+    this.logger.log(`Compaction ran on this replica (it holds the lease for this tick): evicted ${evicted} event(s)`);
+    return evicted;
   }
 
   /**
@@ -284,13 +325,17 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   }
 
   protected async releaseResources(): Promise<void> {
+    for (const tail of this.tails) tail.abort();
     if (this.ownsPool) await this.pool.end().catch(() => undefined);
   }
 
-  /** Drops the ledger's tables (events, leases, dead letters, schema version). */
+  /** Drops the ledger's tables (events, leases, dead letters, feed, schema version). */
   protected async deleteContent(): Promise<void> {
+    for (const tail of this.tails) tail.abort();
     try {
-      await this.pool.query(`DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}, ${this.names.refused}`);
+      await this.pool.query(
+        `DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}, ${this.names.refused}, ${this.names.feed}`,
+      );
     } finally {
       if (this.ownsPool) await this.pool.end().catch(() => undefined);
     }
@@ -320,7 +365,12 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
 
   protected async writeBatch(batch: QueuedRow[]): Promise<void> {
     await this.open();
-    this.inserted += await this.transaction((client) => this.insertRows(client, batch));
+    this.inserted += await this.transaction(async (client) => {
+      const inserted = await this.insertRows(client, batch);
+      // Delivered to listening tails when the transaction commits.
+      await client.query('SELECT pg_notify($1, $2)', [this.names.channel, 'append']);
+      return inserted;
+    });
   }
 
   /**
@@ -364,6 +414,123 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     return inserted;
   }
 
+  /** A rewrite (compaction, writeAll) bumps the epoch: tails start over. */
+  private async bumpEpoch(client: PgClientLike): Promise<void> {
+    await client.query(`UPDATE ${this.names.feed} SET epoch = epoch + 1`);
+    await client.query('SELECT pg_notify($1, $2)', [this.names.channel, 'rewrite']);
+  }
+
+  /**
+   * The feed of every replica's events, gap-free. Cursors are
+   * `epoch:tx:position`. Rows are read in (inserting transaction, position)
+   * order and only below the oldest transaction still running, so a batch that
+   * commits after a newer one is never passed over; a tail wakes on `NOTIFY`
+   * and polls every `pollIntervalMs` as well (often while newer rows wait for
+   * an older transaction). After a lost connection it resumes from its cursor.
+   */
+  async *tail(options: TailOptions = {}): AsyncIterable<FeedBatch> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) stop.abort();
+    this.tails.add(stop);
+    const waker = new FeedWaker(this.pool, this.names.channel, this.listen, this.logger);
+    try {
+      await this.open();
+      let cursor = await this.startCursor(options.after);
+      let reset = cursor.reset;
+      let failures = 0;
+      while (!stop.signal.aborted) {
+        let page: FeedPage;
+        try {
+          await waker.ensureListening();
+          page = await this.readFeedPage(cursor);
+          failures = 0;
+        } catch (err) {
+          if (failures++ === 0)
+            this.logger.warn(`Ledger feed of ${this.names.qualified} could not read (${(err as Error).message}); retrying from its cursor`);
+          await waker.wait(Math.min(this.pollIntervalMs, 100 * 2 ** failures), stop.signal);
+          continue;
+        }
+        if (page.epoch !== cursor.epoch) {
+          // Rewritten (compaction, writeAll) since the cursor: start over.
+          cursor = { epoch: page.epoch, tx: '0', position: '0', reset: true };
+          reset = true;
+          continue;
+        }
+        const last = page.rows[page.rows.length - 1];
+        if (last) cursor = { epoch: cursor.epoch, tx: last.tx, position: last.position, reset: false };
+        const caughtUp = page.rows.length < READ_PAGE;
+        const events = this.restoreRows(page.rows);
+        if (events.length > 0 || caughtUp || reset) {
+          yield { events, cursor: `${cursor.epoch}:${cursor.tx}:${cursor.position}`, caughtUp, reset };
+          reset = false;
+        }
+        // Rows waiting for an older transaction become readable within milliseconds: look again soon.
+        if (caughtUp) await waker.wait(page.held ? 20 : this.pollIntervalMs, stop.signal);
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.tails.delete(stop);
+      await waker.close();
+    }
+  }
+
+  private async startCursor(after: string | null | undefined): Promise<FeedCursor> {
+    const { rows }: { rows: { epoch: string }[] } = await this.pool.query(`SELECT epoch FROM ${this.names.feed}`);
+    const epoch = rows[0].epoch;
+    if (after === null) return { epoch, tx: '0', position: '0', reset: false };
+    if (after === undefined) {
+      // From now: after the last row that is already safe to pass.
+      const head: { rows: { tx_text: string; position: string }[] } = await this.pool.query(
+        `SELECT tx::text AS tx_text, position FROM ${this.names.events} WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx DESC, position DESC LIMIT 1`,
+      );
+      return { epoch, tx: head.rows[0]?.tx_text ?? '0', position: head.rows[0]?.position ?? '0', reset: false };
+    }
+    const [afterEpoch, tx, position] = after.split(':');
+    if (afterEpoch !== epoch || tx === undefined || position === undefined) return { epoch, tx: '0', position: '0', reset: true };
+    return { epoch, tx, position, reset: false };
+  }
+
+  /** One page of the feed after `cursor`, the current epoch, and whether newer rows wait for an older transaction. */
+  private async readFeedPage(cursor: FeedCursor): Promise<FeedPage> {
+    const { rows }: { rows: (FeedRow & { epoch: string; held: boolean })[] } = await this.pool.query(
+      `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+       SELECT f.epoch::text AS epoch,
+              EXISTS (SELECT 1 FROM ${this.names.events} e, horizon h WHERE e.tx >= h.xmin) AS held,
+              r.tx, r.position, r.event_id, r.event
+       FROM ${this.names.feed} f
+       LEFT JOIN LATERAL (
+         SELECT e.tx::text AS tx, e.tx AS tx_order, e.position, e.event_id, e.event
+         FROM ${this.names.events} e, horizon h
+         WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < h.xmin
+         ORDER BY e.tx, e.position
+         LIMIT ${READ_PAGE}
+       ) r ON true
+       ORDER BY r.tx_order, r.position`,
+      [cursor.tx, cursor.position],
+    );
+    const epoch = rows[0]?.epoch ?? cursor.epoch;
+    const held = rows[0]?.held ?? false;
+    return { epoch, held, rows: rows.filter((row) => row.tx !== null) };
+  }
+
+  private restoreRows(rows: FeedRow[]): RunEvent[] {
+    const events: RunEvent[] = [];
+    let invalid = 0;
+    for (const row of rows) {
+      const event = restoreStoredEvent(row.event, this.maxEventBytes, () => row.event_id);
+      if (event) events.push(event);
+      else if (!this.invalidPositions.has(row.position)) {
+        this.invalidPositions.add(row.position);
+        invalid++;
+      }
+    }
+    if (invalid > 0)
+      this.logger.warn(`${invalid} row(s) of ${this.names.qualified} are not valid run events; they are skipped and counted in corruptLines`);
+    return events;
+  }
+
   private async claimCompactionLease(): Promise<boolean> {
     const { rows } = await this.pool.query(
       `INSERT INTO ${this.names.leases} (name, holder, acquired_at) VALUES ('compaction', $1, clock_timestamp())
@@ -405,4 +572,106 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   promise.catch(() => undefined); // may settle after the timeout
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface FeedCursor {
+  epoch: string;
+  tx: string;
+  position: string;
+  /** The requested cursor belonged to an older epoch: the feed starts over. */
+  reset: boolean;
+}
+
+interface FeedRow {
+  tx: string;
+  position: string;
+  event_id: string;
+  event: unknown;
+}
+
+interface FeedPage {
+  epoch: string;
+  held: boolean;
+  rows: FeedRow[];
+}
+
+/**
+ * Wakes a tail when a batch commits (`LISTEN` on a connection of its own), or
+ * when its poll interval has passed. A lost listening connection is replaced
+ * on the next look; meanwhile the tail polls.
+ */
+class FeedWaker {
+  private client: PgClientLike | null = null;
+  private detach: (() => void) | null = null;
+  private broken: Error | null = null;
+  private notified = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly pool: PgPoolLike,
+    private readonly channel: string,
+    private readonly enabled: boolean,
+    private readonly logger: LoggerService,
+  ) {}
+
+  async ensureListening(): Promise<void> {
+    if (!this.enabled) return;
+    if (this.client && !this.broken) return;
+    await this.close();
+    const client = await this.pool.connect();
+    const onError = (err: Error) => {
+      this.broken = err;
+      this.wake?.();
+    };
+    const onNotification = () => {
+      this.notified = true;
+      this.wake?.();
+    };
+    const events = client as unknown as { on(event: string, listener: () => void): unknown; off(event: string, listener: () => void): unknown };
+    client.on('error', onError);
+    events.on('notification', onNotification);
+    this.detach = () => {
+      client.off('error', onError);
+      events.off('notification', onNotification);
+    };
+    this.client = client;
+    this.broken = null;
+    try {
+      await client.query(`LISTEN ${this.channel}`);
+    } catch (err) {
+      this.broken = err as Error;
+      this.logger.warn(`Ledger feed cannot LISTEN (${(err as Error).message}); it polls instead`);
+      throw err;
+    }
+  }
+
+  /** Waits for a notification (one that came meanwhile counts), `ms`, or the signal. */
+  async wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+    this.notified = false;
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (!client) return;
+    if (!this.broken) await client.query(`UNLISTEN ${this.channel}`).catch(() => undefined);
+    this.detach?.();
+    this.detach = null;
+    client.release(this.broken ?? undefined);
+  }
 }
