@@ -1,5 +1,18 @@
-import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post, Query, ServiceUnavailableException } from '@nestjs/common';
-import { EvaluatorResult, EventStore, PersistentLedger, RunEvent } from 'nestjs-ledger';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  MessageEvent,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  ServiceUnavailableException,
+  Sse,
+} from '@nestjs/common';
+import { EvaluatorResult, PersistentLedger, RunEvent } from 'nestjs-ledger';
+import { Observable, map } from 'rxjs';
 
 function optionalNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -10,10 +23,7 @@ function optionalNumber(name: string, value: string | undefined): number | undef
 
 @Controller()
 export class RunsController {
-  constructor(
-    private readonly ledger: PersistentLedger,
-    private readonly store: EventStore,
-  ) {}
+  constructor(private readonly ledger: PersistentLedger) {}
 
   /** Logs a run event and answers once it is on disk. */
   @Post('runs')
@@ -28,21 +38,22 @@ export class RunsController {
   }
 
   /**
-   * From memory, which holds every event of a single-writer store (even while a
-   * disk fault keeps some from being written); from the store when replicas
-   * share it, so that every replica answers with every replica's events.
+   * From memory, on both stores: it holds every event of the store (on
+   * PostgreSQL, every replica's, kept current by the replica feed) and this
+   * process's events not yet written (e.g. while a disk fault lasts).
    */
   @Get('runs')
-  async listRuns(@Query('taskId') taskId?: string, @Query('from') from?: string, @Query('to') to?: string): Promise<RunEvent[]> {
+  listRuns(@Query('taskId') taskId?: string, @Query('from') from?: string, @Query('to') to?: string): RunEvent[] {
     const start = optionalNumber('from', from) ?? -Infinity;
     const end = optionalNumber('to', to) ?? Infinity;
-    if (!this.store.sharedByReplicas) {
-      const events = taskId ? this.ledger.getEventsByTask(taskId) : this.ledger.getEvents();
-      return events.filter((e) => e.timestamp >= start && e.timestamp <= end);
-    }
-    const events: RunEvent[] = [];
-    for await (const event of this.store.stream({ taskId: taskId || undefined, from: start, to: end })) events.push(event);
-    return events;
+    const events = taskId ? this.ledger.getEventsByTask(taskId) : this.ledger.getEvents();
+    return events.filter((e) => e.timestamp >= start && e.timestamp <= end);
+  }
+
+  /** Server-Sent Events: every newly stored event (every replica's on PostgreSQL), as it is stored. */
+  @Sse('runs/stream')
+  stream(): Observable<MessageEvent> {
+    return this.ledger.events$.pipe(map((event) => ({ type: 'run', id: event.eventId, data: event })));
   }
 
   @Get('runs/:eventId/evaluation')

@@ -159,6 +159,57 @@ export function describeEventStoreContract(name: string, factory: () => StoreFac
       expect((await store.readAll()).map((e) => e.eventId)).toEqual([before[0], before[2], late].map((e) => e.eventId));
     });
 
+    it('tail from the start delivers every stored event once, in store order, then follows; a cursor resumes right after it', async () => {
+      const store = make(stores.newLocation());
+      const first = [10, 20, 30].map((ts, i) => event(i, ts));
+      for (const e of first) await store.append(e);
+      const stop = new AbortController();
+      const seen: string[] = [];
+      let cursor = '';
+      const following = (async () => {
+        for await (const batch of store.tail({ after: null, signal: stop.signal })) {
+          for (const e of batch.events) seen.push(e.eventId);
+          cursor = batch.cursor;
+          if (seen.length === 5) stop.abort();
+        }
+      })();
+      const later = [event(3, 40), event(4, 50)];
+      store.enqueue(later);
+      await store.flush();
+      await following;
+      expect(seen).toEqual([...first, ...later].map((e) => e.eventId));
+      // Resuming from the last cursor: only what is stored after it.
+      const next = event(5, 60);
+      await store.append(next);
+      const resumed = new AbortController();
+      const after: string[] = [];
+      for await (const batch of store.tail({ after: cursor, signal: resumed.signal })) {
+        for (const e of batch.events) after.push(e.eventId);
+        if (batch.caughtUp) resumed.abort();
+      }
+      expect(after).toEqual([next.eventId]);
+    });
+
+    it('tail starts over with reset after a rewrite, and from now skips what was stored before', async () => {
+      const store = make(stores.newLocation());
+      await store.append(event(0, 10));
+      const stop = new AbortController();
+      const batches: { ids: string[]; reset: boolean }[] = [];
+      const following = (async () => {
+        for await (const batch of store.tail({ signal: stop.signal })) {
+          batches.push({ ids: batch.events.map((e) => e.eventId), reset: batch.reset });
+          if (batch.reset && batch.caughtUp) stop.abort();
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const replacement = [event(1, 20), event(2, 30)];
+      await store.writeAll(replacement);
+      await following;
+      // From now: the event stored before the tail began is not delivered; the rewrite delivers the new content, flagged reset.
+      expect(batches.flatMap((b) => b.ids)).toEqual(replacement.map((e) => e.eventId));
+      expect(batches.some((b) => b.reset)).toBe(true);
+    });
+
     it('after close, enqueue throws LedgerClosedError; the data is there for the next store', async () => {
       const location = stores.newLocation();
       const store = make(location);
