@@ -172,9 +172,101 @@ function pgStore(connectionString, schema) {
 
 /** PostgreSQL: logEvent in a loop, flush() (one committed transaction) every 1000 events. */
 async function pgDurable({ connectionString, schema, events }) {
+  const ledger = benchLedger({ store: pgStore(connectionString, schema) });
+  const result = await durableLoop(ledger, events);
+  await ledger.close();
+  await pgStore(connectionString, schema).deleteAll();
+  return result;
+}
+
+/**
+ * PostgreSQL replica feed: a writer logs `rate` events/s (a batch every 10 ms,
+ * each flushed) for `seconds`; a second ledger on the same table follows the
+ * feed. Delay = when the follower's events$ emits the event minus when the
+ * writer's flush() of it resolved (the commit). Same process, so the two share
+ * one event loop: a pessimistic figure.
+ */
+async function pgFeedDelay({ connectionString, schema, rate, seconds: duration }) {
+  const writer = benchLedger({ store: pgStore(connectionString, schema) });
+  const follower = benchLedger({ store: pgStore(connectionString, schema) });
+  await writer.init();
+  await follower.init();
+  const committedAt = new Map();
+  const receivedAt = new Map();
+  follower.events$.subscribe((e) => receivedAt.set(e.eventId, performance.now()));
+  const perTick = Math.round(rate / 100);
+  let logged = 0;
+  const flushes = [];
+  const started = performance.now();
+  await new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const ids = [];
+      for (let i = 0; i < perTick; i++) ids.push(writer.logEvent(benchEvent(logged++)).eventId);
+      flushes.push(
+        writer.flush().then(() => {
+          const now = performance.now();
+          for (const id of ids) committedAt.set(id, now);
+        }),
+      );
+      if (performance.now() - started >= duration * 1000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 10);
+  });
+  await Promise.all(flushes);
+  const elapsed = (performance.now() - started) / 1000;
+  const deadline = Date.now() + 30_000;
+  while (receivedAt.size < logged && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const delays = [...committedAt].map(([id, at]) => Math.max(0, (receivedAt.get(id) ?? Infinity) - at)).sort((a, b) => a - b);
+  const pick = (q) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
+  await follower.close();
+  await writer.close();
+  const cleanup = pgStore(connectionString, schema);
+  await cleanup.deleteAll();
+  return {
+    events: logged,
+    eventsPerSecond: logged / elapsed,
+    missing: logged - receivedAt.size,
+    p50: pick(0.5),
+    p99: pick(0.99),
+    max: delays[delays.length - 1],
+  };
+}
+
+/** Reference for the feed's cost: the same events through a bare PostgresEventStore (enqueue, flush every 1000; nobody follows the feed). */
+async function pgStoreLoop({ connectionString, schema, events }) {
   const store = pgStore(connectionString, schema);
-  const result = await durableLoop(benchLedger({ store }), events);
-  await store.destroy();
+  await store.open();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i += 1000) {
+    const batch = [];
+    for (let j = i; j < i + 1000 && j < events; j++) batch.push({ eventId: randomUUID(), ...benchEvent(j) });
+    store.enqueue(batch);
+    await store.flush();
+  }
+  const result = { eventsPerSecond: events / seconds(start) };
+  await store.deleteAll();
+  return result;
+}
+
+/** The logEvent loop of pgDurable while `followers` other processes follow the same table's feed. */
+async function pgDurableFollowed({ connectionString, schema, events, followers }) {
+  const { spawn } = require('node:child_process');
+  const store = pgStore(connectionString, schema);
+  await store.open();
+  const children = [];
+  for (let i = 0; i < followers; i++) {
+    const child = spawn(process.execPath, [join(__dirname, 'feed-follower.js'), connectionString, schema], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    children.push(child);
+  }
+  const ledger = benchLedger({ store });
+  const result = await durableLoop(ledger, events);
+  for (const child of children) child.stdin.end();
+  await Promise.all(children.map((child) => new Promise((resolve) => child.on('exit', resolve))));
+  await ledger.close();
+  await pgStore(connectionString, schema).deleteAll();
   return result;
 }
 
@@ -198,6 +290,9 @@ async function pgLoad({ connectionString, schema }) {
 }
 
 const cases = {
+  pgFeedDelay,
+  pgStoreLoop,
+  pgDurableFollowed,
   writeReference,
   ledgerDurable,
   ledgerConcurrent,

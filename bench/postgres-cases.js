@@ -46,6 +46,36 @@ async function run({ sizes, runs, row, at, ndjsonDurable }) {
       durable.push(runCase('pgDurable', { connectionString: server.url, schema: `bench_w${i}`, events: sizes.pgWrite }).eventsPerSecond);
     row('PostgreSQL: logEvent loop, flush() every 1000 (one transaction each)', 'events/s', durable, 'NDJSON store', ndjsonDurable, true);
 
+    // The replica feed: what following it costs the writer, and how soon other replicas see a commit.
+    const bare = [];
+    for (let i = 0; i < runs; i++)
+      bare.push(runCase('pgStoreLoop', { connectionString: server.url, schema: `bench_b${i}`, events: sizes.pgWrite }).eventsPerSecond);
+    row('reference: PostgresEventStore alone (enqueue, flush every 1000; nobody follows the feed)', 'events/s', bare);
+    row('PostgreSQL: the logEvent loop above (its ledger follows its own feed)', 'events/s', durable, 'store alone', bare, true, '>= 0.9x');
+    const followed = [];
+    for (let i = 0; i < runs; i++)
+      followed.push(
+        runCase('pgDurableFollowed', { connectionString: server.url, schema: `bench_f${i}`, events: sizes.pgWrite, followers: 2 }).eventsPerSecond,
+      );
+    row('PostgreSQL: the same loop while 2 other replicas follow the feed', 'events/s', followed, 'no other replica', durable, true, '>= 0.9x');
+    const delays = [];
+    for (let i = 0; i < runs; i++)
+      delays.push(runCase('pgFeedDelay', { connectionString: server.url, schema: `bench_d${i}`, rate: 10_000, seconds: sizes.feedSeconds }));
+    for (const q of ['p50', 'p99', 'max']) {
+      row(
+        `PostgreSQL feed: ${q} delay from commit to another replica's events$, at 10,000 events/s`,
+        'ms',
+        delays.map((d) => d[q]),
+        null,
+        null,
+        false,
+        q === 'p99' ? '< 250 ms' : '',
+      );
+    }
+    process.stderr.write(
+      `  feed: ${delays.map((d) => `${d.events} events at ${Math.round(d.eventsPerSecond)}/s, ${d.missing} missing`).join('; ')}\n`,
+    );
+
     const loadEvents = sizes.pgLoad;
     runCase('pgMake', { connectionString: server.url, schema: 'bench_load', events: loadEvents });
     const ndjsonDir = at('pg-reference-store');

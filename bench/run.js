@@ -15,8 +15,18 @@ const quick = process.argv.includes('--quick');
 const withPostgres = !process.argv.includes('--no-postgres');
 const root = path.resolve(process.env.BENCH_DIR || path.join(__dirname, '..', '.bench-data'));
 const sizes = quick
-  ? { runs: 3, write: 50_000, concurrent: 4_000, load: 100_000, keep: 10_000, big: 0, pgWrite: 20_000, pgLoad: 20_000 }
-  : { runs: 5, write: 200_000, concurrent: 20_000, load: 1_000_000, keep: 100_000, big: 5_000_000, pgWrite: 100_000, pgLoad: 100_000 };
+  ? { runs: 3, write: 50_000, concurrent: 4_000, load: 100_000, keep: 10_000, big: 0, pgWrite: 20_000, pgLoad: 20_000, feedSeconds: 2 }
+  : {
+      runs: 5,
+      write: 200_000,
+      concurrent: 20_000,
+      load: 1_000_000,
+      keep: 100_000,
+      big: 5_000_000,
+      pgWrite: 100_000,
+      pgLoad: 100_000,
+      feedSeconds: 5,
+    };
 
 function runCase(name, params) {
   const out = execFileSync(process.execPath, ['--max-old-space-size=8192', path.join(__dirname, 'cases.js'), name, JSON.stringify(params)], {
