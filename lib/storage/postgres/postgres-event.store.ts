@@ -492,12 +492,17 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     return { epoch, tx, position, reset: false };
   }
 
-  /** One page of the feed after `cursor`, the current epoch, and whether newer rows wait for an older transaction. */
+  /**
+   * One page of the feed after `cursor`, the current epoch, and whether a transaction is running
+   * (then rows may wait behind it: the tail looks again within 20 ms). Checking for waiting rows
+   * themselves would scan the running transactions' uncommitted index entries on every look.
+   */
   private async readFeedPage(cursor: FeedCursor): Promise<FeedPage> {
     const { rows }: { rows: (FeedRow & { epoch: string; held: boolean })[] } = await this.pool.query(
-      `WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+      `WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+            horizon AS (SELECT pg_snapshot_xmin(s) AS xmin, pg_snapshot_xmin(s) < pg_snapshot_xmax(s) AS running FROM snapshot)
        SELECT f.epoch::text AS epoch,
-              EXISTS (SELECT 1 FROM ${this.names.events} e, horizon h WHERE e.tx >= h.xmin) AS held,
+              (SELECT running FROM horizon) AS held,
               r.tx, r.position, r.event_id, r.event
        FROM ${this.names.feed} f
        LEFT JOIN LATERAL (
