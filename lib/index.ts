@@ -37,6 +37,8 @@ export { DEFAULT_MAX_EVENT_BYTES, MAX_ID_BYTES } from './events/run-event.valida
 export { DEFAULT_LOCK_STALE_MS } from './storage/file/file-lock';
 export { PostgresEventStore } from './storage/postgres/postgres-event.store';
 export type { PostgresEventStoreOptions } from './storage/postgres/postgres-event.store';
+export type { PostgresStorageOptions } from './storage/postgres/postgres-storage-options.interface';
+export type { PgPoolLike, PgClientLike } from './storage/postgres/pg-pool.interface';
 export { copyNdjsonToPostgres, NoNdjsonStoreError } from './storage/postgres/copy-ndjson-to-postgres';
 export type { CopyNdjsonToPostgresOptions } from './storage/postgres/copy-ndjson-to-postgres';
 export { LedgerModule } from './module/ledger.module';

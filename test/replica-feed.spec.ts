@@ -110,7 +110,7 @@ describe('The replica feed (PostgreSQL)', () => {
 
     const get = async (base: string, path: string) => (await fetch(base + path)).json();
     await waitUntil(
-      async () => (await Promise.all(replicas.map((b) => get(b, '/runs')))).every((events: RunEvent[]) => events.length === 600),
+      async () => (await Promise.all(replicas.map((b) => get(b, '/runs')))).every((events) => (events as RunEvent[]).length === 600),
       20_000,
       'every replica holding 600 events',
     );

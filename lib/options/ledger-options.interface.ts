@@ -1,4 +1,4 @@
-import type { PgPoolLike } from '../storage/postgres/pg-pool.interface';
+import type { PostgresStorageOptions } from '../storage/postgres/postgres-storage-options.interface';
 import { EventStore } from '../storage/event-store';
 import { RunLedgerOptions } from '../ledger/run-ledger';
 
@@ -17,25 +17,7 @@ export type LedgerCompactionOption =
   | false;
 
 /** Where the ledger keeps its events. */
-export type LedgerStorageOption =
-  | { type: 'ndjson' }
-  | {
-      type: 'postgres';
-      /** `postgres://user:password@host:port/database` (or give `pool`). */
-      connectionString?: string | undefined;
-      /** An existing `pg.Pool` (any object with its `query`, `connect`, `on` and `end`); the ledger does not end it. */
-      pool?: PgPoolLike | undefined;
-      /** Schema of the ledger's tables. @default 'public' */
-      schema?: string | undefined;
-      /** Events table name (at most 48 characters). @default 'ledger_events' */
-      table?: string | undefined;
-      /** Wake the replica feed with LISTEN/NOTIFY; false behind transaction-pooling proxies (the feed then polls). @default true */
-      listen?: boolean | undefined;
-      /** How often the replica feed looks for new rows without a notification. @default 1000 */
-      pollIntervalMs?: number | undefined;
-      /** Compaction ticks of all replicas within this window run once. @default 30000, or half of `compaction.intervalMs` when shorter */
-      compactionLeaseMs?: number | undefined;
-    };
+export type LedgerStorageOption = { type: 'ndjson' } | ({ type: 'postgres' } & PostgresStorageOptions);
 
 /**
  * What configures a ledger, in Nest or not: the one declaration of these

@@ -9,30 +9,12 @@ import { RefusedItem } from '../group-commit.queue';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { loadPg } from './load-pg';
 import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
+import type { PostgresStorageOptions } from './postgres-storage-options.interface';
 import type { LoggerService } from '@nestjs/common';
 import { sqlIdentifier } from './sql-identifier';
 
-/** Options of a {@link PostgresEventStore}. Give `connectionString` or an existing `pool`. */
-export interface PostgresEventStoreOptions extends QueuedEventStoreOptions {
-  /** `postgres://user:password@host:port/database`; the store then owns (and ends) its pool. */
-  connectionString?: string | undefined;
-  /** An existing `pg.Pool` to use; the store does not end it. */
-  pool?: PgPoolLike | undefined;
-  /** Schema of the ledger's tables (created if missing). @default 'public' */
-  schema?: string | undefined;
-  /** Name of the events table; the store also creates `<table>_leases` and `<table>_schema`. @default 'ledger_events' */
-  table?: string | undefined;
-  /**
-   * Wake tails with `LISTEN`/`NOTIFY` when a batch commits. Turn it off behind a
-   * transaction-pooling proxy (PgBouncer in transaction mode, RDS Proxy), where
-   * `LISTEN` cannot work: tails then poll every `pollIntervalMs`. @default true
-   */
-  listen?: boolean | undefined;
-  /** How often a tail looks for new rows without a notification (also with `listen`, as a safety net). @default 1000 */
-  pollIntervalMs?: number | undefined;
-  /** Compaction calls from all replicas within this window count as one tick: only the first runs. @default 30000 */
-  compactionLeaseMs?: number | undefined;
-}
+/** Options of a {@link PostgresEventStore}: where the events are, and how its writer behaves. */
+export interface PostgresEventStoreOptions extends QueuedEventStoreOptions, PostgresStorageOptions {}
 
 type QueuedRow = EventRow;
 
