@@ -36,6 +36,22 @@ async function writeReference({ dir, events, sync }) {
   return { eventsPerSecond: events / elapsed };
 }
 
+/** The minimal durable writer: JSON.stringify each event, one writeSync of 1000 lines, fdatasync. */
+async function minimalWriter({ dir, events }) {
+  fs.mkdirSync(dir, { recursive: true });
+  const fd = fs.openSync(join(dir, 'minimal.ndjson'), 'a');
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i += 1000) {
+    let text = '';
+    for (let j = i; j < i + 1000 && j < events; j++) text += JSON.stringify({ eventId: randomUUID(), ...benchEvent(j) }) + '\n';
+    fs.writeSync(fd, text);
+    fs.fdatasyncSync(fd);
+  }
+  const elapsed = seconds(start);
+  fs.closeSync(fd);
+  return { eventsPerSecond: events / elapsed };
+}
+
 /** A ledger that neither compacts nor evicts during a case. */
 function benchLedger(config) {
   return createPersistentLedger({ compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet, ...config });
@@ -44,13 +60,20 @@ function benchLedger(config) {
 /** logEvent in a loop, flush() every 1000 events; returns events/s. */
 async function durableLoop(ledger, events) {
   await ledger.init();
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i++) {
     ledger.logEvent(benchEvent(i));
     if (i % 1000 === 999) await ledger.flush();
   }
   await ledger.flush();
-  return { eventsPerSecond: events / seconds(start) };
+  return { eventsPerSecond: events / seconds(start), cpuMicrosPerEvent: cpuMicrosPerEvent(cpu, events) };
+}
+
+/** This process's CPU time (user + system) since `since`, per event, in µs. */
+function cpuMicrosPerEvent(since, events) {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / events;
 }
 
 /** Times init() (open, load every event into memory); reports peak RSS. */
@@ -70,9 +93,9 @@ async function ledgerDurable({ dir, events }) {
   return result;
 }
 
-/** `callers` concurrent loops, each logging one event and awaiting its own flush. */
-async function ledgerConcurrent({ dir, events, callers }) {
-  const ledger = benchLedger({ storagePath: dir });
+/** `callers` concurrent loops, each logging one event and awaiting its own flush (NDJSON, or PostgreSQL with `connectionString`). */
+async function ledgerConcurrent({ dir, connectionString, schema, events, callers }) {
+  const ledger = benchLedger(connectionString ? { store: pgStore(connectionString, schema) } : { storagePath: dir });
   await ledger.init();
   let next = 0;
   const start = process.hrtime.bigint();
@@ -86,6 +109,7 @@ async function ledgerConcurrent({ dir, events, callers }) {
   );
   const elapsed = seconds(start);
   await ledger.destroy();
+  if (connectionString) await pgStore(connectionString, schema).deleteAll();
   return { eventsPerSecond: events / elapsed };
 }
 
@@ -234,6 +258,60 @@ async function pgFeedDelay({ connectionString, schema, rate, seconds: duration }
   };
 }
 
+/**
+ * Reference for PostgreSQL appends: a plain client COPYing the same events (JSON.stringify, text
+ * format, 1000 rows per COPY, each its own transaction) into the ledger's own table. `variant`
+ * removes or changes one index first, to measure what each costs.
+ */
+async function pgCopyReference({ connectionString, schema, events, variant = 'as built' }) {
+  const { Pool } = require('pg');
+  const { from: copyFrom } = require('pg-copy-streams');
+  const store = pgStore(connectionString, schema);
+  await store.open();
+  await store.close();
+  const table = `"${schema}".ledger_events`;
+  const pool = new Pool({ connectionString, max: 1 });
+  const client = await pool.connect();
+  for (const statement of INDEX_VARIANTS[variant]) await client.query(statement.replaceAll('$table', table).replaceAll('$schema', `"${schema}"`));
+  const escape = (value) => value.replace(/[\\\n\r\t]/g, (c) => ({ '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c]);
+  const cpu = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i += 1000) {
+    let text = '';
+    for (let j = i; j < i + 1000 && j < events; j++) {
+      const event = { eventId: randomUUID(), ...benchEvent(j) };
+      text += `${escape(event.eventId)}\t${escape(event.taskId)}\t${event.timestamp}\t${escape(JSON.stringify(event))}\n`;
+    }
+    const copy = client.query(copyFrom(`COPY ${table} (event_id, task_id, ts, event) FROM STDIN`));
+    await new Promise((resolve, reject) => {
+      copy.on('error', reject);
+      copy.on('finish', resolve);
+      copy.end(text);
+    });
+  }
+  const result = { eventsPerSecond: events / seconds(start), cpuMicrosPerEvent: cpuMicrosPerEvent(cpu, events) };
+  client.release();
+  await pool.end();
+  await pgStore(connectionString, schema).deleteAll();
+  return result;
+}
+
+/** The table changes of pgCopyReference's variants. */
+const INDEX_VARIANTS = {
+  'as built': [],
+  'without the ts index': ['DROP INDEX $schema.ledger_events_ts_idx'],
+  'without the task index': ['DROP INDEX $schema.ledger_events_task_idx'],
+  'without the feed index': ['DROP INDEX $schema.ledger_events_feed_idx'],
+  'without the unique event_id': ['ALTER TABLE $table DROP CONSTRAINT ledger_events_event_id_key'],
+  'without the tx column (no feed)': ['DROP INDEX $schema.ledger_events_feed_idx', 'ALTER TABLE $table DROP COLUMN tx'],
+  'primary key only': [
+    'DROP INDEX $schema.ledger_events_ts_idx',
+    'DROP INDEX $schema.ledger_events_task_idx',
+    'DROP INDEX $schema.ledger_events_feed_idx',
+    'ALTER TABLE $table DROP CONSTRAINT ledger_events_event_id_key',
+  ],
+};
+
 /** Reference for the feed's cost: the same events through a bare PostgresEventStore (enqueue, flush every 1000; nobody follows the feed). */
 async function pgStoreLoop({ connectionString, schema, events }) {
   const store = pgStore(connectionString, schema);
@@ -284,12 +362,35 @@ async function pgMake({ connectionString, schema, events }) {
   return { events };
 }
 
+/** Reference for PostgreSQL load: a plain client reading the same rows (keyset pages of 5000, pg's JSON decoding), keeping them. */
+async function pgSelectReference({ connectionString, schema }) {
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString, max: 1 });
+  const start = process.hrtime.bigint();
+  const events = [];
+  let after = 0;
+  for (;;) {
+    const { rows } = await pool.query(`SELECT position, event FROM "${schema}".ledger_events WHERE position > $1 ORDER BY position LIMIT 5000`, [
+      after,
+    ]);
+    for (const row of rows) events.push(row.event);
+    if (rows.length < 5000) break;
+    after = rows[rows.length - 1].position;
+  }
+  const result = { seconds: seconds(start), events: events.length };
+  await pool.end();
+  return result;
+}
+
 /** PostgreSQL: PersistentLedger.init() of the table made by pgMake. */
 async function pgLoad({ connectionString, schema }) {
   return timedInit(benchLedger({ store: pgStore(connectionString, schema) }));
 }
 
 const cases = {
+  minimalWriter,
+  pgCopyReference,
+  pgSelectReference,
   pgFeedDelay,
   pgStoreLoop,
   pgDurableFollowed,

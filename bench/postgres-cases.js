@@ -41,17 +41,53 @@ function runCase(name, params) {
 async function run({ sizes, runs, row, at, ndjsonDurable }) {
   const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop() {} } : await startServer(at('postgres'));
   try {
+    // Appends against a plain client COPYing into the same table, interleaved round by round.
+    const copy = [];
+    const copyCpu = [];
     const durable = [];
+    const durableCpu = [];
+    const bare = [];
+    for (let i = 0; i < runs; i++) {
+      const reference = runCase('pgCopyReference', { connectionString: server.url, schema: `bench_c${i}`, events: sizes.pgWrite });
+      copy.push(reference.eventsPerSecond);
+      copyCpu.push(reference.cpuMicrosPerEvent);
+      const loop = runCase('pgDurable', { connectionString: server.url, schema: `bench_w${i}`, events: sizes.pgWrite });
+      durable.push(loop.eventsPerSecond);
+      durableCpu.push(loop.cpuMicrosPerEvent);
+      bare.push(runCase('pgStoreLoop', { connectionString: server.url, schema: `bench_b${i}`, events: sizes.pgWrite }).eventsPerSecond);
+    }
+    row('reference: raw COPY into the ledger table (JSON.stringify, 1000 rows per COPY, one transaction each)', 'events/s', copy);
+    row('  its client CPU per event', 'µs', copyCpu);
+    row('PostgreSQL: logEvent loop, flush() every 1000 (one transaction each)', 'events/s', durable, 'raw COPY', copy, true, '>= 1.0x raw COPY');
+    row('  its client CPU per event (validation, memory, encoding, own feed)', 'µs', durableCpu, 'raw COPY client', copyCpu, false, '< 10 µs');
+    row('  the same, against the NDJSON store', 'events/s', durable, 'NDJSON store', ndjsonDurable, true);
+    row('PostgresEventStore alone (enqueue, flush every 1000; nobody follows the feed)', 'events/s', bare, 'raw COPY', copy, true);
+    const concurrent = [];
     for (let i = 0; i < runs; i++)
-      durable.push(runCase('pgDurable', { connectionString: server.url, schema: `bench_w${i}`, events: sizes.pgWrite }).eventsPerSecond);
-    row('PostgreSQL: logEvent loop, flush() every 1000 (one transaction each)', 'events/s', durable, 'NDJSON store', ndjsonDurable, true);
+      concurrent.push(
+        runCase('ledgerConcurrent', { connectionString: server.url, schema: `bench_k${i}`, events: sizes.concurrent, callers: 100 }).eventsPerSecond,
+      );
+    row('PostgreSQL: 100 concurrent callers, each awaiting its own flush()', 'events/s', concurrent, 'batched loop', durable, true, '>= 0.8x');
+
+    // What each index costs an append: raw COPY into the table without it, against the table as built.
+    for (const variant of [
+      'without the unique event_id',
+      'without the ts index',
+      'without the task index',
+      'without the feed index',
+      'without the tx column (no feed)',
+      'primary key only',
+    ]) {
+      const values = [];
+      for (let i = 0; i < runs; i++)
+        values.push(
+          runCase('pgCopyReference', { connectionString: server.url, schema: `bench_i${i}`, events: sizes.pgWrite, variant }).eventsPerSecond,
+        );
+      row(`index cost: raw COPY ${variant}`, 'events/s', values, 'table as built', copy, true);
+    }
 
     // The replica feed: what following it costs the writer, and how soon other replicas see a commit.
-    const bare = [];
-    for (let i = 0; i < runs; i++)
-      bare.push(runCase('pgStoreLoop', { connectionString: server.url, schema: `bench_b${i}`, events: sizes.pgWrite }).eventsPerSecond);
-    row('reference: PostgresEventStore alone (enqueue, flush every 1000; nobody follows the feed)', 'events/s', bare);
-    row('PostgreSQL: the logEvent loop above (its ledger follows its own feed)', 'events/s', durable, 'store alone', bare, true, '>= 0.9x');
+    row('PostgreSQL: the logEvent loop above (its ledger follows its own feed)', 'events/s', durable, 'store alone', bare, true);
     const followed = [];
     for (let i = 0; i < runs; i++)
       followed.push(
@@ -81,13 +117,25 @@ async function run({ sizes, runs, row, at, ndjsonDurable }) {
     const ndjsonDir = at('pg-reference-store');
     runCase('makeStore', { dir: ndjsonDir, events: loadEvents });
     const pg = [];
+    const select = [];
     const ndjson = [];
     for (let i = 0; i < runs; i++) {
+      select.push(runCase('pgSelectReference', { connectionString: server.url, schema: 'bench_load' }).seconds);
       pg.push(runCase('pgLoad', { connectionString: server.url, schema: 'bench_load' }).seconds);
       ndjson.push(runCase('ledgerLoad', { dir: ndjsonDir }).seconds);
     }
     fs.rmSync(ndjsonDir, { recursive: true, force: true });
-    row(`PostgreSQL: PersistentLedger.init() of ${loadEvents.toLocaleString('en-US')} events`, 's', pg, 'NDJSON init()', ndjson, false);
+    row(`reference: raw SELECT of the same ${loadEvents.toLocaleString('en-US')} rows (pages of 5000, pg's JSON decoding)`, 's', select);
+    row(
+      `PostgreSQL: PersistentLedger.init() of ${loadEvents.toLocaleString('en-US')} events`,
+      's',
+      pg,
+      'raw SELECT',
+      select,
+      false,
+      '<= 1.0x raw SELECT',
+    );
+    row('  the same, against the NDJSON store', 's', pg, 'NDJSON init()', ndjson, false);
   } finally {
     server.stop();
   }

@@ -3,6 +3,7 @@
  * retention plan, and option resolution (each also runs inside the store and
  * module suites; here each is pinned down on its own).
  */
+import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +11,28 @@ import fc from 'fast-check';
 import { LEDGER_DEFAULTS, LedgerConfigError, LedgerLockedError } from '../lib';
 import { planRetention, retentionFilter } from '../lib/ledger/retention-plan';
 import { resolveLedgerOptions, resolveModuleOptions } from '../lib/options/ledger-options.resolver';
+import { FeedHub } from '../lib/storage/feed-hub';
 import { FileLock } from '../lib/storage/file/file-lock';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { deadPid } from './helpers/processes';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+
+describe('FeedHub', () => {
+  it('a follower waiting for batch after batch leaves no listener behind on its signal', async () => {
+    const hub = new FeedHub();
+    const subscription = hub.subscribe();
+    const stop = new AbortController();
+    for (let i = 0; i < 50; i++) {
+      const next = subscription.next(stop.signal);
+      hub.publish({ events: [], cursor: String(i), reset: false });
+      await expect(next).resolves.toMatchObject({ cursor: String(i) });
+    }
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    const waiting = subscription.next(stop.signal);
+    stop.abort();
+    await expect(waiting).resolves.toBeNull();
+  });
+});
 
 describe('FileLock', () => {
   const locks: FileLock[] = [];

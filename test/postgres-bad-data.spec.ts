@@ -82,6 +82,30 @@ describe('PostgreSQL store and bad data', () => {
     await ledger.destroy();
   });
 
+  it('a batch retried after a lost acknowledgement is stored once: ids already in the table are skipped, the rest written in order', async () => {
+    const schema = uniqueSchema('retry');
+    // Ids and task ids with every character COPY's text format escapes.
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      ...runEventInput({ taskId: `task\\${i % 3}\t`, timestamp: i }),
+      eventId: `id\t${i}\\n\n\r`,
+      note: 'a\\b\tc\nd',
+    }));
+    const first = newStore(schema);
+    first.enqueue(events.slice(0, 30));
+    await first.flush();
+    // A second writer that never saw the first batch acknowledged sends it again, with new events.
+    const retry = newStore(schema);
+    retry.enqueue(events);
+    await expect(retry.flush()).resolves.toBeUndefined();
+    expect(retry.rowsInserted).toBe(20);
+    expect(await newStore(schema).readAll()).toEqual(events);
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT tx)::int AS transactions FROM "${schema}".ledger_events WHERE position > 30`,
+    );
+    expect(rows[0]).toEqual({ n: 20, transactions: 1 });
+    await Promise.all([first.close(), retry.close()]);
+  });
+
   it('validates rows it did not write: incomplete ones get the defaults, invalid ones are skipped and counted, queries never throw', async () => {
     const schema = uniqueSchema('foreign');
     const store = newStore(schema);

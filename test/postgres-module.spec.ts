@@ -50,10 +50,41 @@ describe('LedgerModule on PostgreSQL', () => {
     await Promise.all(stores.map((store) => store.open()));
     const pool = new Pool({ connectionString: server().connectionString });
     const { rows } = await pool.query(`SELECT version FROM "${schema}"."ledger_events_schema"`);
-    // Each migration ran once (version 1: the events and lease tables; 2: the dead-letter table; 3: the feed).
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    // Each migration ran once (version 1: the events and lease tables; 2: the dead-letter table; 3: the feed; 4: the notify trigger).
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     await pool.end();
     await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it('upgrades a table of schema version 3: the notify trigger wakes tails again and task reads use the new index', async () => {
+    const schema = uniqueSchema('upgrade');
+    const pool = new Pool({ connectionString: server().connectionString });
+    const first = new PostgresEventStore({ connectionString: server().connectionString, schema, logger: new CapturingLogger() });
+    await first.open();
+    await first.close();
+    // Back to what version 3 left: no trigger, the task index on (task_id, position).
+    await pool.query(`DROP TRIGGER ledger_events_notify ON "${schema}".ledger_events; DROP FUNCTION "${schema}".ledger_events_notify();
+      DROP INDEX "${schema}".ledger_events_task_idx; CREATE INDEX ledger_events_task_idx ON "${schema}".ledger_events (task_id, position);
+      DELETE FROM "${schema}".ledger_events_schema WHERE version = 4`);
+    const logger = new CapturingLogger();
+    // A tail that polls only once a minute: a prompt delivery needs the notification of the trigger.
+    const writer = new PostgresEventStore({ connectionString: server().connectionString, schema, logger, pollIntervalMs: 60_000 });
+    const stop = new AbortController();
+    const tail = writer.tail({ signal: stop.signal })[Symbol.asyncIterator]();
+    expect((await tail.next()).value).toMatchObject({ events: [], caughtUp: true });
+    expect(logger.messages('log').join('\n')).toContain('to ledger schema version 4');
+    const event = { ...runEventInput({ taskId: 'upgraded' }), eventId: 'after-upgrade' };
+    writer.enqueue([event]);
+    await writer.flush();
+    const started = Date.now();
+    expect((await tail.next()).value.events.map((e: { eventId: string }) => e.eventId)).toEqual(['after-upgrade']);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const { rows } = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = 'ledger_events_task_idx'`, [schema]);
+    expect(rows[0].indexdef).toContain('(task_id, tx, "position")');
+    stop.abort();
+    await tail.return?.();
+    await pool.end();
+    await writer.close();
   });
 
   it('uses an existing pg.Pool without ending it', async () => {

@@ -44,6 +44,8 @@ export class PersistentLedger extends RunLedger {
    * not yet seen in the feed (kept so that a replica reads its own writes).
    */
   private committedCount = 0;
+  /** On a shared store: `events[committedCount..]` by id, so the feed hands back an own event instead of decoding its row. */
+  private undelivered = new Map<string, RunEvent>();
   /** While the feed starts over (first load, a rewrite on any replica): the store's events so far. */
   private rebuilding: RunEvent[] | null = null;
 
@@ -191,6 +193,7 @@ export class PersistentLedger extends RunLedger {
   protected override append(events: RunEvent[]): void {
     this.store.enqueue(events);
     super.append(events);
+    if (this.store.sharedByReplicas) for (const event of events) this.undelivered.set(event.eventId, event);
     this.compactIfAboveHighWaterMark();
   }
 
@@ -226,6 +229,7 @@ export class PersistentLedger extends RunLedger {
   protected override replaceEvents(events: RunEvent[]): void {
     super.replaceEvents(events);
     this.committedCount = Math.min(this.committedCount, events.length);
+    if (this.store.sharedByReplicas) this.undelivered = new Map(events.slice(this.committedCount).map((e) => [e.eventId, e]));
   }
 
   /**
@@ -242,7 +246,8 @@ export class PersistentLedger extends RunLedger {
     });
     const done = (async () => {
       try {
-        for await (const batch of this.store.tail({ after, signal: stop.signal })) {
+        const known = (eventId: string) => this.undelivered.get(eventId);
+        for await (const batch of this.store.tail({ after, signal: stop.signal, known })) {
           this.applyFeedBatch(batch);
           if (batch.caughtUp) ready();
         }
@@ -291,12 +296,13 @@ export class PersistentLedger extends RunLedger {
       const delivered = new Set(rebuilt.filter((e) => pendingIds.has(e.eventId)).map((e) => e.eventId));
       pending = pending.filter((e) => !delivered.has(e.eventId));
     }
-    this.replaceEvents(rebuilt.concat(pending));
     this.committedCount = rebuilt.length;
+    this.replaceEvents(rebuilt.concat(pending));
   }
 
   /** Puts an event the feed delivered at the end of the committed part (an own event moves there from the pending part). */
   private commit(event: RunEvent): void {
+    this.undelivered.delete(event.eventId);
     const at = this.committedCount;
     this.committedCount++;
     if (at === this.events.length) {

@@ -39,6 +39,12 @@ export interface TailOptions {
   after?: string | null | undefined;
   /** Ends the iteration (also ended by `close()`). */
   signal?: AbortSignal | undefined;
+  /**
+   * The follower's own copy of an event it already holds (one it logged that
+   * the feed has not delivered yet), by id: a store may deliver that copy
+   * instead of decoding and validating the stored row again.
+   */
+  known?: ((eventId: string) => RunEvent | undefined) | undefined;
 }
 
 /**

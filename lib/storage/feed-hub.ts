@@ -26,10 +26,14 @@ export class HubSubscription {
   async next(signal?: AbortSignal): Promise<HubItem | null> {
     while (this.items.length === 0) {
       if (this.closed || signal?.aborted) return null;
+      let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        signal?.addEventListener('abort', () => resolve(), { once: true });
+        onAbort = () => resolve();
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
+      // Removed after every wait: a long-lived follower would otherwise collect one listener per batch.
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       this.wake = null;
     }
     return this.items.shift()!;

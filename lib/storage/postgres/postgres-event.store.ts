@@ -3,6 +3,7 @@ import { LedgerConfigError } from '../../errors/ledger-config.error';
 import { LedgerEventRefusedError } from '../../errors/ledger-event-refused.error';
 import { RunEvent } from '../../events/run-event.interface';
 import { restoreStoredEvent } from '../../events/run-event.validator';
+import { serializeRunEvent } from '../../events/run-event.serializer';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 import { EventQuery, FeedBatch, TailOptions } from '../event-store';
 import { RefusedItem } from '../group-commit.queue';
@@ -12,14 +13,27 @@ import type { PgClientLike, PgPoolLike } from './pg-pool.interface';
 import type { PostgresStorageOptions } from './postgres-storage-options.interface';
 import type { LoggerService } from '@nestjs/common';
 import { sqlIdentifier } from './sql-identifier';
+import { copyTextRow } from './copy-text-row';
+import { from as copyFrom } from 'pg-copy-streams';
 
 /** Options of a {@link PostgresEventStore}: where the events are, and how its writer behaves. */
 export interface PostgresEventStoreOptions extends QueuedEventStoreOptions, PostgresStorageOptions {}
 
-type QueuedRow = EventRow;
+/**
+ * A queued event with its COPY row, encoded when it is logged (so encoding overlaps the previous
+ * batch's commit). The rare paths that need the JSON alone (a retried batch, a refused event) serialise again.
+ */
+interface QueuedRow {
+  event: RunEvent;
+  copyRow: string;
+}
 
-/** Rows per INSERT statement; a batch is several statements in one transaction. */
+/** Rows per INSERT statement of the fallback path; a batch is several statements in one transaction. */
 const INSERT_CHUNK = 5_000;
+/** Rows encoded per write to a rewrite's COPY stream. */
+const COPY_CHUNK = 5_000;
+/** SQLSTATE unique_violation: a COPY met an event_id already stored. */
+const UNIQUE_VIOLATION = '23505';
 /** Rows per page when streaming reads. */
 const READ_PAGE = 5_000;
 /** How long `getStats()` waits for the server before answering with the last known counts. */
@@ -71,6 +85,15 @@ const MIGRATIONS: ((names: TableNames) => string[])[] = [
     `CREATE TABLE IF NOT EXISTS ${n.feed} (epoch bigint NOT NULL)`,
     `INSERT INTO ${n.feed} (epoch) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ${n.feed})`,
   ],
+  // Version 4: every statement that inserts rows notifies listening tails when its transaction
+  // commits, so an append is one COPY and one round trip. Tasks' reads page in feed order.
+  (n) => [
+    `CREATE OR REPLACE FUNCTION ${n.notifyFunction}() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN PERFORM pg_notify('${n.channel}', 'append'); RETURN NULL; END $$`,
+    `CREATE TRIGGER ${n.notifyTrigger} AFTER INSERT ON ${n.events} FOR EACH STATEMENT EXECUTE FUNCTION ${n.notifyFunction}()`,
+    `DROP INDEX IF EXISTS ${n.schema}.${n.taskIndex}`,
+    `CREATE INDEX ${n.taskIndex} ON ${n.events} (task_id, tx, position)`,
+  ],
 ];
 
 interface TableNames {
@@ -82,6 +105,9 @@ interface TableNames {
   tsIndex: string;
   taskIndex: string;
   feedIndex: string;
+  /** The trigger function that notifies the channel after inserts, and its trigger. */
+  notifyFunction: string;
+  notifyTrigger: string;
   /** One row: the feed's epoch, bumped by every rewrite (compaction, writeAll). */
   feed: string;
   /** The NOTIFY channel of this table. */
@@ -96,9 +122,10 @@ interface TableNames {
  * The PostgreSQL store: the same contract as the NDJSON store, on a table
  * every replica reaches. Each event gets a global position (an identity
  * column: increasing, with gaps where a transaction rolled back). A batch of
- * appends is one transaction of multi-row INSERTs; `flush()` resolves once it
- * committed. Inserts are idempotent on `event_id`, so a batch retried after a
- * lost acknowledgement is stored once.
+ * appends is one transaction holding one `COPY`; `flush()` resolves once it
+ * committed. Writes are idempotent on `event_id`: when a batch meets an id
+ * already stored (retried after a lost acknowledgement), it is rolled back and
+ * written again as `INSERT ... ON CONFLICT DO NOTHING`, so it is stored once.
  */
 export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   readonly sharedByReplicas = true;
@@ -143,6 +170,8 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       tsIndex: `"${tableName}_ts_idx"`,
       taskIndex: `"${tableName}_task_idx"`,
       feedIndex: `"${tableName}_feed_idx"`,
+      notifyFunction: name('_notify'),
+      notifyTrigger: `"${tableName}_notify"`,
       feed: name('_feed'),
       channel: `nestjs_ledger_${createHash('sha256').update(`${schemaName}.${tableName}`).digest('hex').slice(0, 24)}`,
       qualified: `${schema}."${tableName}"`,
@@ -232,15 +261,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   protected async replaceContent(rows: Iterable<EventRow>): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(`DELETE FROM ${this.names.events}`);
-      let chunk: EventRow[] = [];
-      for (const row of rows) {
-        chunk.push(row);
-        if (chunk.length === INSERT_CHUNK) {
-          await this.insertRows(client, chunk);
-          chunk = [];
-        }
-      }
-      await this.insertRows(client, chunk);
+      await this.copyRows(client, encodeChunks(rows));
       await this.bumpEpoch(client);
     });
   }
@@ -303,7 +324,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   }
 
   protected toQueued(event: RunEvent, line: string): QueuedRow {
-    return { event, line };
+    return { event, copyRow: copyTextRow(event, line) };
   }
 
   protected async releaseResources(): Promise<void> {
@@ -311,12 +332,13 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     if (this.ownsPool) await this.pool.end().catch(() => undefined);
   }
 
-  /** Drops the ledger's tables (events, leases, dead letters, feed, schema version). */
+  /** Drops the ledger's tables (events, leases, dead letters, feed, schema version) and its trigger function. */
   protected async deleteContent(): Promise<void> {
     for (const tail of this.tails) tail.abort();
     try {
       await this.pool.query(
-        `DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}, ${this.names.refused}, ${this.names.feed}`,
+        `DROP TABLE IF EXISTS ${this.names.events}, ${this.names.leases}, ${this.names.versions}, ${this.names.refused}, ${this.names.feed};
+         DROP FUNCTION IF EXISTS ${this.names.notifyFunction}()`,
       );
     } finally {
       if (this.ownsPool) await this.pool.end().catch(() => undefined);
@@ -345,14 +367,41 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     });
   }
 
+  /**
+   * The batch as one `COPY`, its own transaction: one round trip (the table's trigger notifies
+   * listening tails when it commits). A batch that meets an `event_id` already stored is written
+   * again with `INSERT ... ON CONFLICT DO NOTHING` in one transaction, which skips what is there.
+   */
   protected async writeBatch(batch: QueuedRow[]): Promise<void> {
     await this.open();
-    this.inserted += await this.transaction(async (client) => {
-      const inserted = await this.insertRows(client, batch);
-      // Delivered to listening tails when the transaction commits.
-      await client.query('SELECT pg_notify($1, $2)', [this.names.channel, 'append']);
-      return inserted;
+    try {
+      this.inserted += await this.withClient((client) => this.copyRows(client, [batch.map((row) => row.copyRow).join('')]));
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      this.inserted += await this.transaction((client) =>
+        this.insertRows(
+          client,
+          batch.map((row) => row.event),
+        ),
+      );
+    }
+  }
+
+  /** Streams COPY text (chunks of rows) into the events table; returns the rows copied. */
+  private async copyRows(client: PgClientLike, chunks: Iterable<string>): Promise<number> {
+    const copy = (client as unknown as { query<T>(submittable: T): T }).query(
+      copyFrom(`COPY ${this.names.events} (event_id, task_id, ts, event) FROM STDIN`),
+    );
+    const done = new Promise<void>((resolve, reject) => {
+      copy.on('error', reject);
+      copy.once('finish', resolve);
     });
+    for (const chunk of chunks) {
+      if (!copy.write(chunk)) await Promise.race([new Promise((resolve) => copy.once('drain', resolve)), done]);
+    }
+    copy.end();
+    await done;
+    return copy.rowCount;
   }
 
   /**
@@ -368,7 +417,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
         refused.map((r) => r.item.event.eventId.replaceAll('\u0000', '\uFFFD')),
         refused.map((r) => (r.error as { code?: string }).code ?? null),
         refused.map((r) => r.error.message),
-        refused.map((r) => r.item.line),
+        refused.map((r) => serializeRunEvent(r.item.event, Infinity)),
       ],
     );
     for (const { item, error } of refused) {
@@ -381,7 +430,8 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   }
 
   /** Inserts rows (idempotent on event_id) and returns how many were new. */
-  private async insertRows(client: PgClientLike, rows: QueuedRow[]): Promise<number> {
+  private async insertRows(client: PgClientLike, events: RunEvent[]): Promise<number> {
+    const rows = events.map((event) => ({ event, line: serializeRunEvent(event, Infinity) }));
     let inserted = 0;
     for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
       const chunk = rows.slice(start, start + INSERT_CHUNK);
@@ -426,7 +476,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
         let page: FeedPage;
         try {
           await waker.ensureListening();
-          page = await this.readFeedPage(cursor);
+          page = await this.readFeedPage(cursor, options.known);
           failures = 0;
         } catch (err) {
           if (failures++ === 0)
@@ -478,35 +528,42 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
    * One page of the feed after `cursor`, the current epoch, and whether a transaction is running
    * (then rows may wait behind it: the tail looks again within 20 ms). Checking for waiting rows
    * themselves would scan the running transactions' uncommitted index entries on every look.
+   * The epoch and the horizon come with every row (computed once per query); an empty page asks
+   * for them alone.
    */
-  private async readFeedPage(cursor: FeedCursor): Promise<FeedPage> {
+  private async readFeedPage(cursor: FeedCursor, known: TailOptions['known']): Promise<FeedPage> {
+    const horizon = `WITH horizon AS (
+         SELECT pg_snapshot_xmin(s) AS xmin, pg_snapshot_xmin(s) < pg_snapshot_xmax(s) AS running FROM (SELECT pg_current_snapshot() AS s) snapshot)`;
+    const state = `(SELECT epoch FROM ${this.names.feed})::text AS epoch, (SELECT running FROM horizon) AS held`;
     const { rows }: { rows: (FeedRow & { epoch: string; held: boolean })[] } = await this.pool.query(
-      `WITH snapshot AS (SELECT pg_current_snapshot() AS s),
-            horizon AS (SELECT pg_snapshot_xmin(s) AS xmin, pg_snapshot_xmin(s) < pg_snapshot_xmax(s) AS running FROM snapshot)
-       SELECT f.epoch::text AS epoch,
-              (SELECT running FROM horizon) AS held,
-              r.tx, r.position, r.event_id, r.event
-       FROM ${this.names.feed} f
-       LEFT JOIN LATERAL (
-         SELECT e.tx::text AS tx, e.tx AS tx_order, e.position, e.event_id, e.event
-         FROM ${this.names.events} e, horizon h
-         WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < h.xmin
-         ORDER BY e.tx, e.position
-         LIMIT ${READ_PAGE}
-       ) r ON true
-       ORDER BY r.tx_order, r.position`,
+      `${horizon}
+       SELECT ${state}, e.tx::text AS tx, e.position, e.event_id, e.event::text AS event
+       FROM ${this.names.events} e
+       WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < (SELECT xmin FROM horizon)
+       ORDER BY e.tx, e.position
+       LIMIT ${READ_PAGE}`,
       [cursor.tx, cursor.position],
     );
-    const epoch = rows[0]?.epoch ?? cursor.epoch;
-    const held = rows[0]?.held ?? false;
-    return { epoch, held, rows: rows.filter((row) => row.tx !== null) };
+    if (rows.length === 0) {
+      const {
+        rows: [empty],
+      }: { rows: { epoch: string; held: boolean }[] } = await this.pool.query(`${horizon} SELECT ${state}`);
+      return { epoch: empty.epoch, held: empty.held, rows: [] };
+    }
+    for (const row of rows) row.own = known?.(row.event_id);
+    return { epoch: rows[0].epoch, held: rows[0].held, rows };
   }
 
+  /** The feed rows' events: the follower's own copy where it has one, otherwise the row decoded and validated. */
   private restoreRows(rows: FeedRow[]): RunEvent[] {
     const events: RunEvent[] = [];
     let invalid = 0;
     for (const row of rows) {
-      const event = restoreStoredEvent(row.event, this.maxEventBytes, () => row.event_id);
+      if (row.own) {
+        events.push(row.own);
+        continue;
+      }
+      const event = restoreStoredEvent(JSON.parse(row.event), this.maxEventBytes, () => row.event_id);
       if (event) events.push(event);
       else if (!this.invalidPositions.has(row.position)) {
         this.invalidPositions.add(row.position);
@@ -530,25 +587,50 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     return rows.length > 0;
   }
 
-  private async transaction<R>(work: (client: PgClientLike) => Promise<R>): Promise<R> {
+  /** Runs `work` in a transaction on one client. */
+  private transaction<R>(work: (client: PgClientLike) => Promise<R>): Promise<R> {
+    return this.withClient(async (client, markBroken) => {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(markBroken);
+        throw err;
+      }
+    });
+  }
+
+  /** Runs `work` on a client of the pool; a client whose connection broke is discarded, not reused. */
+  private async withClient<R>(work: (client: PgClientLike, markBroken: (err: Error) => void) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    const markBroken = (err: Error) => (broken = err);
     // A checked-out client whose connection dies emits 'error'; without a listener that would crash the process.
-    const onError = (err: Error) => (broken = err);
-    client.on('error', onError);
+    client.on('error', markBroken);
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw err;
+      return await work(client, markBroken);
     } finally {
-      client.off('error', onError);
+      client.off('error', markBroken);
       client.release(broken);
     }
   }
+}
+
+/** COPY text of `rows`, in chunks of {@link COPY_CHUNK} rows, encoded as the stream asks for them. */
+function* encodeChunks(rows: Iterable<EventRow>): Iterable<string> {
+  let chunk = '';
+  let count = 0;
+  for (const { event, line } of rows) {
+    chunk += copyTextRow(event, line);
+    if (++count === COPY_CHUNK) {
+      yield chunk;
+      chunk = '';
+      count = 0;
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 /** Rejects with a timeout error when `promise` has not settled within `ms`. */
@@ -573,7 +655,10 @@ interface FeedRow {
   tx: string;
   position: string;
   event_id: string;
-  event: unknown;
+  /** The JSON text, decoded only when the follower does not hold the event ({@link TailOptions.known}). */
+  event: string;
+  /** The follower's own copy of the event, when it holds one. */
+  own?: RunEvent | undefined;
 }
 
 interface FeedPage {
