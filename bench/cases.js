@@ -5,7 +5,8 @@
  */
 const fs = require('node:fs');
 const { join } = require('node:path');
-const { randomUUID } = require('node:crypto');
+// The ledger's own id generator (UUIDv7): references write the same rows as the ledger.
+const { newEventId } = require('../dist/events/event-id');
 const { createPersistentLedger, FileEventStore } = require('../dist');
 const { benchEvent } = require('./event-fixture');
 
@@ -26,7 +27,7 @@ async function writeReference({ dir, events, sync }) {
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i += 1000) {
     const lines = [];
-    for (let j = i; j < i + 1000 && j < events; j++) lines.push(JSON.stringify({ eventId: randomUUID(), ...benchEvent(j) }));
+    for (let j = i; j < i + 1000 && j < events; j++) lines.push(JSON.stringify({ eventId: newEventId(), ...benchEvent(j) }));
     const flushed = new Promise((resolve) => stream.write(lines.join('\n') + '\n', resolve));
     await flushed;
     if (sync) await fdatasync(stream.fd);
@@ -43,13 +44,29 @@ async function minimalWriter({ dir, events }) {
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i += 1000) {
     let text = '';
-    for (let j = i; j < i + 1000 && j < events; j++) text += JSON.stringify({ eventId: randomUUID(), ...benchEvent(j) }) + '\n';
+    for (let j = i; j < i + 1000 && j < events; j++) text += JSON.stringify({ eventId: newEventId(), ...benchEvent(j) }) + '\n';
     fs.writeSync(fd, text);
     fs.fdatasyncSync(fd);
   }
   const elapsed = seconds(start);
   fs.closeSync(fd);
   return { eventsPerSecond: events / elapsed };
+}
+
+/** The NDJSON store alone: the same events enqueued, flush every 1000; nothing validated, nothing kept in memory. */
+async function fileStoreLoop({ dir, events }) {
+  const store = new FileEventStore({ storagePath: dir, logger: quiet });
+  await store.open();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < events; i += 1000) {
+    const batch = [];
+    for (let j = i; j < i + 1000 && j < events; j++) batch.push({ eventId: newEventId(), ...benchEvent(j) });
+    store.enqueue(batch);
+    await store.flush();
+  }
+  const result = { eventsPerSecond: events / seconds(start) };
+  await store.deleteAll();
+  return result;
 }
 
 /** A ledger that neither compacts nor evicts during a case. */
@@ -120,7 +137,7 @@ async function makeStore({ dir, events }) {
   const fd = fs.openSync(join(dir, 'events.ndjson'), 'w');
   for (let i = 0; i < events; i += 10_000) {
     const lines = [];
-    for (let j = i; j < i + 10_000 && j < events; j++) lines.push(JSON.stringify({ eventId: randomUUID(), ...benchEvent(j) }));
+    for (let j = i; j < i + 10_000 && j < events; j++) lines.push(JSON.stringify({ eventId: newEventId(), ...benchEvent(j) }));
     fs.writeSync(fd, lines.join('\n') + '\n');
   }
   fs.closeSync(fd);
@@ -279,7 +296,7 @@ async function pgCopyReference({ connectionString, schema, events, variant = 'as
   for (let i = 0; i < events; i += 1000) {
     let text = '';
     for (let j = i; j < i + 1000 && j < events; j++) {
-      const event = { eventId: randomUUID(), ...benchEvent(j) };
+      const event = { eventId: newEventId(), ...benchEvent(j) };
       text += `${escape(event.eventId)}\t${escape(event.taskId)}\t${event.timestamp}\t${escape(JSON.stringify(event))}\n`;
     }
     const copy = client.query(copyFrom(`COPY ${table} (event_id, task_id, ts, event) FROM STDIN`));
@@ -304,6 +321,8 @@ const INDEX_VARIANTS = {
   'without the feed index': ['DROP INDEX $schema.ledger_events_feed_idx'],
   'without the unique event_id': ['ALTER TABLE $table DROP CONSTRAINT ledger_events_event_id_key'],
   'without the tx column (no feed)': ['DROP INDEX $schema.ledger_events_feed_idx', 'ALTER TABLE $table DROP COLUMN tx'],
+  'event_id and task_id COLLATE "C"': ['ALTER TABLE $table ALTER COLUMN event_id TYPE text COLLATE "C", ALTER COLUMN task_id TYPE text COLLATE "C"'],
+  'ts index as BRIN': ['DROP INDEX $schema.ledger_events_ts_idx', 'CREATE INDEX ledger_events_ts_idx ON $table USING brin (ts)'],
   'primary key only': [
     'DROP INDEX $schema.ledger_events_ts_idx',
     'DROP INDEX $schema.ledger_events_task_idx',
@@ -319,7 +338,7 @@ async function pgStoreLoop({ connectionString, schema, events }) {
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i += 1000) {
     const batch = [];
-    for (let j = i; j < i + 1000 && j < events; j++) batch.push({ eventId: randomUUID(), ...benchEvent(j) });
+    for (let j = i; j < i + 1000 && j < events; j++) batch.push({ eventId: newEventId(), ...benchEvent(j) });
     store.enqueue(batch);
     await store.flush();
   }
@@ -354,7 +373,7 @@ async function pgMake({ connectionString, schema, events }) {
   await store.open();
   for (let i = 0; i < events; i += 10_000) {
     const batch = [];
-    for (let j = i; j < i + 10_000 && j < events; j++) batch.push({ eventId: randomUUID(), ...benchEvent(j) });
+    for (let j = i; j < i + 10_000 && j < events; j++) batch.push({ eventId: newEventId(), ...benchEvent(j) });
     store.enqueue(batch);
     await store.flush();
   }
@@ -388,6 +407,7 @@ async function pgLoad({ connectionString, schema }) {
 }
 
 const cases = {
+  fileStoreLoop,
   minimalWriter,
   pgCopyReference,
   pgSelectReference,

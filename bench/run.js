@@ -92,6 +92,15 @@ async function main() {
     'µs',
     durableRuns.map((r) => r.cpuMicrosPerEvent),
   );
+  const storeAlone = repeat(runs, 'fileStoreLoop', { dir: at('ledger'), events: sizes.write }, (r) => r.eventsPerSecond);
+  row(
+    'FileEventStore alone (the same events enqueued; nothing validated or kept in memory)',
+    'events/s',
+    storeAlone,
+    'minimal writer',
+    minimal,
+    true,
+  );
   for (const callers of [1, 10, 100]) {
     const values = repeat(runs, 'ledgerConcurrent', { dir: at('ledger'), events: sizes.concurrent, callers }, (r) => r.eventsPerSecond);
     row(`${callers} concurrent caller(s), each awaiting its own flush()`, 'events/s', values, 'fdatasync stream', rawSync);

@@ -1,9 +1,9 @@
-import { LedgerValidationError, MAX_ID_BYTES, RunLedger } from '../lib';
+import { LedgerValidationError, MAX_ID_BYTES, RunEventInput, RunLedger } from '../lib';
 import { runEventInput } from './helpers/run-events';
 
 function rejectionOf(input: unknown, ledger = new RunLedger()): LedgerValidationError {
   try {
-    ledger.logEvent(input);
+    ledger.logEvent(input as RunEventInput);
   } catch (err) {
     expect(err).toBeInstanceOf(LedgerValidationError);
     expect(ledger.eventCount).toBe(0);
@@ -95,7 +95,7 @@ describe('logEvent validation', () => {
       violations: [{ ruleId: 'r', description: 'd', severity: 'low', [key]: 'violation' }],
       extra: { nested: { [key]: 'deep', kept: true } },
     };
-    const stored = new RunLedger().logEvent(input);
+    const stored = new RunLedger().logEvent(input as unknown as RunEventInput);
     const symbolKeys = (value: unknown): number =>
       value && typeof value === 'object'
         ? Object.getOwnPropertySymbols(value).length + Object.values(value).reduce((n: number, v) => n + symbolKeys(v), 0)
@@ -107,26 +107,30 @@ describe('logEvent validation', () => {
   });
 
   it('drops undefined optional fields and keeps extra JSON fields', () => {
-    const stored = new RunLedger().logEvent({ taskId: 't', timestamp: 1, sessionId: undefined, extra: { nested: [1, 'two', null] } });
+    // Extra fields: declared in a type of the caller's own, as the README shows.
+    const input: RunEventInput & { extra: unknown } = { taskId: 't', timestamp: 1, sessionId: undefined, extra: { nested: [1, 'two', null] } };
+    const stored = new RunLedger().logEvent(input);
     expect('sessionId' in stored).toBe(false);
     expect(stored).toMatchObject({ extra: { nested: [1, 'two', null] } });
   });
 
   it('stores -0 as 0, as it reads back from disk', () => {
-    const stored = new RunLedger().logEvent({ taskId: 't', timestamp: -0, extra: { n: -0 } });
+    const input: RunEventInput & { extra: unknown } = { taskId: 't', timestamp: -0, extra: { n: -0 } };
+    const stored = new RunLedger().logEvent(input);
     expect(Object.is(stored.timestamp, 0)).toBe(true);
     expect(Object.is((stored as unknown as { extra: { n: number } }).extra.n, 0)).toBe(true);
   });
 
   it('accepts a taskId of exactly the id limit, and NUL in any other string (stored losslessly by both stores)', () => {
     const ledger = new RunLedger();
-    const stored = ledger.logEvent({
+    const input: RunEventInput & { note: object } = {
       taskId: 'é'.repeat(MAX_ID_BYTES / 2),
       timestamp: 1,
       sessionId: 's\u0000',
       toolsUsed: ['a\u0000b'],
       note: { 'k\u0000': 'v\u0000' },
-    });
+    };
+    const stored = ledger.logEvent(input);
     expect(stored.toolsUsed).toEqual(['a\u0000b']);
     expect((stored as unknown as { note: object }).note).toEqual({ 'k\u0000': 'v\u0000' });
   });
@@ -155,5 +159,17 @@ describe('logEvent validation', () => {
     const ok = ledger.logEvent(runEventInput());
     expect(() => ledger.logEvent({ taskId: 't', timestamp: NaN })).toThrow(LedgerValidationError);
     expect(ledger.getEvents()).toEqual([ok]);
+  });
+});
+
+describe('logEvent input type', () => {
+  it('completes standard fields and refuses misspelt ones at compile time (npm run lint type-checks this file)', () => {
+    const ledger = new RunLedger();
+    // @ts-expect-error misspelt field: a compile error, not an extra field stored by mistake
+    expect(ledger.logEvent({ taskId: 't', timestamp: 1, toolUsed: ['npm test'] }).toolsUsed).toEqual([]);
+    // @ts-expect-error a required field is missing
+    expect(() => ledger.logEvent({ taskId: 't' })).toThrow(LedgerValidationError);
+    const typed: RunEventInput = { taskId: 't', timestamp: 1, toolsUsed: ['npm test'] };
+    expect(ledger.logEvent(typed).toolsUsed).toEqual(['npm test']);
   });
 });

@@ -87,6 +87,22 @@ describe('sample app over HTTP', () => {
     const stats = await json(base, '/stats');
     expect(stats.body).toMatchObject({ driver: 'ndjson', eventCount: eventsOnDisk(dir).length, lastWriteOk: true });
   });
+
+  it('GET /health is up with the store stats; GET /prometheus exports the ledger metrics for this store', async () => {
+    const health = await json(base, '/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      details: { ledger: { status: 'up', driver: 'ndjson', eventCount: eventsOnDisk(dir).length, problems: [] } },
+    });
+    const response = await fetch(`${base}/prometheus`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const appended = new RegExp(`^ledger_events_appended_total\\{ledger_driver="ndjson",ledger_store="${dir}"[^}]*\\} (\\d+)$`, 'm').exec(text);
+    expect(Number(appended?.[1])).toBe(eventsOnDisk(dir).length);
+    expect(text).toMatch(/^ledger_write_duration_count\{ledger_driver="ndjson"/m);
+    expect(text).toMatch(/^ledger_backlog\{ledger_driver="ndjson",.*\} 0$/m);
+  });
 });
 
 describe('built sample app as a process', () => {

@@ -97,9 +97,13 @@ type RequiredInputKey = { [K in keyof Schema]: Schema[K]['presence'] extends 're
 /**
  * What a caller may pass to `logEvent`: the `required` fields (`taskId`,
  * `timestamp`); every other standard field is optional and filled with its
- * default. Extra JSON fields are kept as they are.
+ * default. Editors complete the field names, and a misspelt field in an object
+ * literal is a compile error. Extra JSON fields are still stored as they are:
+ * declare them in a type of your own (`interface MyRun extends RunEventInput { ticket: string }`)
+ * and pass a value of it. Input of unknown shape (a request body) can be passed
+ * as `body as RunEventInput`: every value is validated at run time anyway.
  */
-export type RunEventInput = Partial<RunEvent> & Pick<RunEvent, RequiredInputKey> & Record<string, unknown>;
+export type RunEventInput = Partial<RunEvent> & Pick<RunEvent, RequiredInputKey>;
 
 /** The fields of {@link RunEvent}, in the order stored events have them; any other field is an extra JSON field. */
 export const RUN_EVENT_FIELDS = Object.keys(RUN_EVENT_SCHEMA) as readonly (keyof RunEvent)[];

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newEventId } from './event-id';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './run-event.interface';
@@ -149,7 +149,7 @@ const STANDARD_FIELDS = new Set<string>(RUN_EVENT_FIELDS);
 
 /** Each kind's default, for a missing `defaulted` field: a fresh object or list each time. */
 const KIND_DEFAULTS: { [K in keyof RunEventFieldKinds]: () => RunEventFieldKinds[K] } = {
-  id: randomUUID,
+  id: newEventId,
   string: () => '',
   stringList: () => [],
   count: () => 0,
@@ -218,7 +218,7 @@ class EventSanitizer {
   run(
     input: unknown,
     freshId: boolean,
-    idWhenMissing: () => string = randomUUID,
+    idWhenMissing: () => string = newEventId,
     validation = compiledValidation ?? interpretedValidation,
   ): RunEvent {
     const e = this.plainObject(input, null);
@@ -416,7 +416,7 @@ const interpretedValidation: Validation = (s, e, freshId, idWhenMissing) => {
   for (const field of FIELDS) {
     const value = e[field.name];
     if (value !== undefined) definedStandard++;
-    if (field.presence === 'assigned' && (freshId || value === undefined)) event[field.name] = freshId ? randomUUID() : idWhenMissing();
+    if (field.presence === 'assigned' && (freshId || value === undefined)) event[field.name] = freshId ? newEventId() : idWhenMissing();
     else if (value !== undefined || field.presence === 'required') event[field.name] = s.check(field, value);
     else if (field.presence === 'defaulted') event[field.name] = defaultOf(field.kind);
   }
@@ -439,15 +439,15 @@ function compileValidation(): Validation | null {
     const key = JSON.stringify(field.name);
     reads.push(`const v${i} = e[${key}]; if (v${i} !== undefined) d++;`);
     const check = `s.${KIND_CHECKS[field.kind]}(v${i}, ${key}${field.expected ? `, ${JSON.stringify(field.expected)}` : ''})`;
-    if (field.presence === 'assigned') props.push(`${key}: freshId ? randomUUID() : v${i} === undefined ? idWhenMissing() : ${check}`);
+    if (field.presence === 'assigned') props.push(`${key}: freshId ? newEventId() : v${i} === undefined ? idWhenMissing() : ${check}`);
     else if (field.presence === 'required') props.push(`${key}: ${check}`);
     else if (field.presence === 'defaulted') props.push(`${key}: v${i} === undefined ? D.${field.kind}() : ${check}`);
     else optional.push(`if (v${i} !== undefined) event[${key}] = ${check};`);
   });
   const body = `${reads.join('\n')}\nconst event = { ${props.join(', ')} };\n${optional.join('\n')}\ns.copyExtras(e, event, STANDARD, d, null);\nreturn event;`;
   try {
-    const make = new Function('randomUUID', 'D', 'STANDARD', `return function validateRunEvent(s, e, freshId, idWhenMissing) {\n${body}\n};`);
-    return make(randomUUID, KIND_DEFAULTS, STANDARD_FIELDS) as Validation;
+    const make = new Function('newEventId', 'D', 'STANDARD', `return function validateRunEvent(s, e, freshId, idWhenMissing) {\n${body}\n};`);
+    return make(newEventId, KIND_DEFAULTS, STANDARD_FIELDS) as Validation;
   } catch {
     return null;
   }
@@ -486,7 +486,7 @@ export function restoreStoredEvent(value: unknown, maxEventBytes: number, idWhen
 
 /** {@link sanitizeRunEvent} through the field-by-field loop instead of the compiled function (both must agree; the tests check it). */
 export function sanitizeRunEventInterpreted(input: unknown, maxEventBytes = DEFAULT_MAX_EVENT_BYTES, freshId = false): RunEvent {
-  return new EventSanitizer(maxEventBytes).run(input, freshId, randomUUID, interpretedValidation);
+  return new EventSanitizer(maxEventBytes).run(input, freshId, newEventId, interpretedValidation);
 }
 
 /** Whether validation runs compiled from the schema (false where code generation is forbidden). */

@@ -10,6 +10,8 @@ import { StorageStats } from '../storage/storage-stats.interface';
 import { LedgerConfigError } from '../errors/ledger-config.error';
 import { planRetention, retentionFilter } from './retention-plan';
 import { RunLedger } from './run-ledger';
+import { LedgerFeedStatus } from './ledger-feed-status.interface';
+import { ledgerTelemetry, telemetryAttributes } from '../metrics/ledger-telemetry';
 
 /** Default `storagePath` (`LEDGER_DEFAULTS.storagePath`). */
 export const DEFAULT_STORAGE_PATH = LEDGER_DEFAULTS.storagePath;
@@ -46,6 +48,11 @@ export class PersistentLedger extends RunLedger {
   private committedCount = 0;
   /** On a shared store: `events[committedCount..]` by id, so the feed hands back an own event instead of decoding its row. */
   private undelivered = new Map<string, RunEvent>();
+  /** When the feed last confirmed it had caught up, and why it stopped if it did. */
+  private feedCaughtUpAt: number | null = null;
+  private feedError: Error | null = null;
+  /** Ends the report of this ledger's backlog and corrupt lines in the metrics. */
+  private unobserve: (() => void) | null = null;
   /** While the feed starts over (first load, a rewrite on any replica): the store's events so far. */
   private rebuilding: RunEvent[] | null = null;
 
@@ -92,6 +99,7 @@ export class PersistentLedger extends RunLedger {
   init(): Promise<void> {
     this.initializing ??= (async () => {
       await this.load();
+      this.unobserve ??= ledgerTelemetry.observe({ attributes: telemetryAttributes(this.store), getStorageStats: () => this.getStorageStats() });
       this.startCompactTimer();
       this.compactIfAboveHighWaterMark();
     })();
@@ -170,6 +178,8 @@ export class PersistentLedger extends RunLedger {
    * failure is logged (with the number of events it concerns) and rethrown.
    */
   async close(): Promise<void> {
+    this.unobserve?.();
+    this.unobserve = null;
     this.stopCompactTimer();
     await this.whenIdle();
     this.initializing = null;
@@ -210,7 +220,9 @@ export class PersistentLedger extends RunLedger {
    */
   private async compactOnce(): Promise<number> {
     let mark = -1;
+    const started = performance.now();
     const evicted = await this.store.compact(this.maxEvents, () => (mark = this.events.length));
+    ledgerTelemetry.compacted(telemetryAttributes(this.store), evicted, (performance.now() - started) / 1000);
     // A shared store's feed starts over after a compaction: memory is rebuilt from it, like on every replica.
     if (this.store.sharedByReplicas) return evicted;
     if (mark < 0) mark = this.events.length;
@@ -237,6 +249,7 @@ export class PersistentLedger extends RunLedger {
    * has caught up (for a first load, once memory holds the store's content).
    */
   private followFeed(after: string | null | undefined): Promise<void> {
+    this.feedError = null;
     const stop = new AbortController();
     let ready!: () => void;
     let failed!: (err: Error) => void;
@@ -249,16 +262,27 @@ export class PersistentLedger extends RunLedger {
         const known = (eventId: string) => this.undelivered.get(eventId);
         for await (const batch of this.store.tail({ after, signal: stop.signal, known })) {
           this.applyFeedBatch(batch);
-          if (batch.caughtUp) ready();
+          if (batch.caughtUp) {
+            this.feedCaughtUpAt = Date.now();
+            ready();
+          }
         }
         ready();
       } catch (err) {
         failed(err as Error);
+        if (!stop.signal.aborted) this.feedError = err as Error;
         if (!stop.signal.aborted) this.logger.error(`The ledger stopped following its store's feed: ${(err as Error).message}`, (err as Error).stack);
       }
     })();
     this.feed = { stop, done };
     return caughtUp;
+  }
+
+  /** Whether memory is current with the store's feed; the health indicator reads it. */
+  getFeedStatus(): LedgerFeedStatus {
+    const following = this.feed !== null && this.feedError === null;
+    const lagMs = this.store.sharedByReplicas && this.feedCaughtUpAt !== null ? Date.now() - this.feedCaughtUpAt : null;
+    return { following, lagMs, error: this.feedError?.message ?? null };
   }
 
   private async stopFeed(): Promise<void> {

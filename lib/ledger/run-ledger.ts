@@ -2,7 +2,7 @@ import { BuiltInEvaluatorOptions, createDefaultEvaluators } from './evaluators/d
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
 import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
-import { RunEvent, TaskIntent } from '../events/run-event.interface';
+import { RunEvent, RunEventInput, TaskIntent } from '../events/run-event.interface';
 import { DEFAULT_MAX_EVENT_BYTES, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
 
 /** Options of an in-memory {@link RunLedger}. */
@@ -58,7 +58,7 @@ export class RunLedger {
    *
    * @throws LedgerValidationError when the event is not storable; nothing changes then.
    */
-  logEvent(event: unknown): RunEvent {
+  logEvent(event: RunEventInput): RunEvent {
     const stored = sanitizeRunEvent(event, this.maxEventBytes, true);
     this.append([stored]);
     return stored;

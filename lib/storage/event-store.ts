@@ -75,6 +75,11 @@ export abstract class EventStore {
    */
   abstract readonly sharedByReplicas: boolean;
 
+  /** What and where the store is, for logs, metrics' attributes and the command-line tool: `{ driver: 'ndjson', location: '/data/.ledger' }`. */
+  describe(): { driver: string; location: string } {
+    return { driver: this.constructor.name, location: '' };
+  }
+
   /** Makes the store ready to write (creates what is missing, takes what it needs). Idempotent. */
   abstract open(): Promise<void>;
 
@@ -86,7 +91,7 @@ export abstract class EventStore {
    */
   abstract enqueue(events: RunEvent[]): void;
 
-  /** Resolves once every event queued before the call is durable; rejects with the write error otherwise. */
+  /** Resolves once every event queued before the call is durable; rejects with `LedgerWriteError` (the cause in `cause`) otherwise. */
   abstract flush(): Promise<void>;
 
   /** Appends one event and resolves once it is durable. */

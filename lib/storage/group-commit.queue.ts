@@ -1,3 +1,4 @@
+import { LedgerWriteError } from '../errors/ledger-write.error';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { LoggerService } from '@nestjs/common';
 
@@ -292,7 +293,8 @@ export class GroupCommitQueue<T> {
     }
     const waiters = this.waiters;
     this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    const rejection = new LedgerWriteError(error, this.pending.length);
+    for (const waiter of waiters) waiter.reject(rejection);
     if (this.autoFlush && !this.closed && !this.retryTimer) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;

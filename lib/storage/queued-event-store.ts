@@ -7,6 +7,7 @@ import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { EventStore } from './event-store';
 import { GroupCommitQueue, RefusalPolicy } from './group-commit.queue';
 import { StorageStats } from './storage-stats.interface';
+import { Attributes, ledgerTelemetry, telemetryAttributes } from '../metrics/ledger-telemetry';
 
 /** Options every queued store takes. */
 export interface QueuedEventStoreOptions {
@@ -27,6 +28,17 @@ export interface EventRow {
 /** What a driver reports about its stored data; the queue adds the writer's health. */
 export type StoredCounts = Omit<StorageStats, 'driver' | 'pendingEvents' | 'lastWriteOk' | 'lastWriteError'>;
 
+/** The counts of a store never read successfully. */
+const EMPTY_COUNTS: StoredCounts = {
+  eventCount: 0,
+  storageSizeBytes: 0,
+  oldestEvent: null,
+  newestEvent: null,
+  corruptLines: 0,
+  refusedEvents: 0,
+  countsStale: true,
+};
+
 /**
  * What the NDJSON and PostgreSQL stores share: one serialised writer
  * ({@link GroupCommitQueue}) that writes whatever is queued as one batch, and
@@ -39,6 +51,8 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
   protected readonly logger: LoggerService;
   protected readonly queue: GroupCommitQueue<Q>;
   private closed = false;
+  private telemetryAttributes: Attributes | undefined;
+  private lastCounts: StoredCounts | null = null;
 
   /** `'ndjson'`, `'postgres'`: the `driver` of the stats. */
   protected abstract readonly driver: string;
@@ -47,11 +61,33 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
     super();
     this.maxEventBytes = options.maxEventBytes ?? LEDGER_DEFAULTS.maxEventBytes;
     this.logger = options.logger ?? new Logger('LedgerStore');
-    this.queue = new GroupCommitQueue((batch) => this.writeBatch(batch), this.logger, options.autoFlush ?? LEDGER_DEFAULTS.autoFlush, refusals(this));
+    this.queue = new GroupCommitQueue(
+      (batch) => this.measuredWrite(batch),
+      this.logger,
+      options.autoFlush ?? LEDGER_DEFAULTS.autoFlush,
+      refusals(this),
+    );
   }
 
   /** Where the data lives, for messages (a path, `schema."table"`). */
   protected abstract describeLocation(): string;
+
+  override describe(): { driver: string; location: string } {
+    return { driver: this.driver, location: this.describeLocation() };
+  }
+
+  /** A batch write, recorded in the metrics (`ledger.write.*`, `ledger.events.appended`). */
+  private async measuredWrite(batch: Q[]): Promise<void> {
+    const started = performance.now();
+    this.telemetryAttributes ??= telemetryAttributes(this);
+    try {
+      await this.writeBatch(batch);
+    } catch (err) {
+      ledgerTelemetry.writeFailed(this.telemetryAttributes, err as Error);
+      throw err;
+    }
+    ledgerTelemetry.written(this.telemetryAttributes, batch.length, (performance.now() - started) / 1000);
+  }
 
   /** The queue item for an event and its line (the file store keeps the line encoded outside the heap). */
   protected abstract toQueued(event: RunEvent, line: string): Q;
@@ -123,15 +159,31 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
     });
   }
 
+  /**
+   * Never rejects: the writer's fields come from local state, and when the data cannot be read now
+   * (a database away, a store directory replaced) the counts are the last known ones, `countsStale: true`.
+   */
   async getStats(): Promise<StorageStats> {
-    const counts = await this.readCounts();
+    let counts: StoredCounts;
+    try {
+      counts = await this.readCounts();
+      this.lastCounts = counts;
+    } catch {
+      counts = { ...(this.lastCounts ?? EMPTY_COUNTS), countsStale: true };
+    }
     return {
       ...counts,
       driver: this.driver,
       pendingEvents: this.queue.size,
       lastWriteOk: this.queue.lastError === null,
       lastWriteError: this.queue.lastError?.message ?? null,
+      lockLost: this.lockLost(),
     };
+  }
+
+  /** Whether the store lost its exclusive write access (the NDJSON store's lock); false where there is none. */
+  protected lockLost(): boolean {
+    return false;
   }
 
   async close(): Promise<void> {

@@ -29,4 +29,10 @@ export interface StorageStats {
    * not be read now (PostgreSQL unreachable). The writer's health fields are always current.
    */
   countsStale: boolean;
+  /**
+   * True when this process held the NDJSON store's lock and found it removed or
+   * replaced by someone else (writes are no longer exclusive), or could not
+   * refresh it. Absent or false on the other stores.
+   */
+  lockLost?: boolean | undefined;
 }

@@ -1,17 +1,23 @@
+import './telemetry';
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
 import { LedgerModule } from 'nestjs-ledger';
+import { HealthController } from './health.controller';
+import { PrometheusController } from './prometheus.controller';
 import { RunsController } from './runs.controller';
 
 /**
  * The sample application. Storage and schedule come from the environment:
  * LEDGER_STORAGE_PATH (default `sample/.ledger`), or LEDGER_DATABASE_URL to use
  * PostgreSQL instead (for several replicas); LEDGER_COMPACTION_CRON (default
- * hourly); LEDGER_MAX_EVENTS (default 10000).
+ * hourly); LEDGER_MAX_EVENTS (default 10000). GET /health (terminus) and GET /prometheus
+ * (OpenTelemetry metrics) show how to operate it.
  */
 @Module({
   imports: [
     ScheduleModule.forRoot(),
+    TerminusModule,
     LedgerModule.forRootAsync({
       useFactory: () => ({
         storagePath: process.env.LEDGER_STORAGE_PATH ?? 'sample/.ledger',
@@ -21,6 +27,6 @@ import { RunsController } from './runs.controller';
       }),
     }),
   ],
-  controllers: [RunsController],
+  controllers: [RunsController, HealthController, PrometheusController],
 })
 export class AppModule {}

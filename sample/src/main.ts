@@ -10,7 +10,9 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port);
   const { port: actualPort } = app.getHttpServer().address() as { port: number };
-  new Logger('Sample').log(`Ledger sample listening on http://localhost:${actualPort} (POST /runs, GET /runs, /metrics, /violations, /stats)`);
+  new Logger('Sample').log(
+    `Ledger sample listening on http://localhost:${actualPort} (POST /runs, GET /runs, /metrics, /violations, /stats, /health, /prometheus)`,
+  );
 }
 
 void bootstrap();

@@ -1,17 +1,5 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Get,
-  MessageEvent,
-  NotFoundException,
-  Param,
-  Post,
-  Query,
-  ServiceUnavailableException,
-  Sse,
-} from '@nestjs/common';
-import { EvaluatorResult, PersistentLedger, RunEvent } from 'nestjs-ledger';
+import { BadRequestException, Body, Controller, Get, MessageEvent, NotFoundException, Param, Post, Query, Sse } from '@nestjs/common';
+import { EvaluatorResult, PersistentLedger, RunEvent, RunEventInput } from 'nestjs-ledger';
 import { Observable, map } from 'rxjs';
 
 function optionalNumber(name: string, value: string | undefined): number | undefined {
@@ -25,15 +13,11 @@ function optionalNumber(name: string, value: string | undefined): number | undef
 export class RunsController {
   constructor(private readonly ledger: PersistentLedger) {}
 
-  /** Logs a run event and answers once it is on disk. */
+  /** Logs a run event and answers once it is durable (LedgerExceptionFilter: 400 for a bad event, 503 for a failed write). */
   @Post('runs')
-  async logRun(@Body() body: unknown): Promise<RunEvent> {
+  async logRun(@Body() body: RunEventInput): Promise<RunEvent> {
     const event = this.ledger.logEvent(body);
-    try {
-      await this.ledger.flush();
-    } catch (err) {
-      throw new ServiceUnavailableException(`Event ${event.eventId} is kept in memory but not yet on disk: ${(err as Error).message}`);
-    }
+    await this.ledger.flush();
     return event;
   }
 

@@ -12,6 +12,7 @@ import {
   MAX_ID_BYTES,
   PersistentLedger,
   PostgresEventStore,
+  RunEventInput,
   createPersistentLedger,
 } from '../../lib';
 import { uniqueSchema, usePostgres } from '../helpers/postgres';
@@ -244,7 +245,7 @@ describe('Guarantee 3: bad input gets a clear error and harms nothing', () => {
             logger: new CapturingLogger(),
           });
           await ledger.init();
-          const give = (item: Input) => (item.via === 'import' ? ledger.importEvents([item.input]) : ledger.logEvent(item.input));
+          const give = (item: Input) => (item.via === 'import' ? ledger.importEvents([item.input]) : ledger.logEvent(item.input as RunEventInput));
           try {
             let accepted = 0;
             for (const item of inputs) {

@@ -7,6 +7,8 @@ import { FeedHub } from '../feed-hub';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { EncodedLineQueue } from './encoded-line.queue';
 import { FileLock } from './file-lock';
+import { verifyLog } from './log-verification';
+import { ProgressListener, StoreVerification } from '../store-verification.interface';
 import { IndexFile, describesLog, readSavedIndex } from './index-file';
 import { compactLog } from './log-compaction';
 import { indexLogLines, readLogEvents } from './log-reader';
@@ -38,6 +40,8 @@ export interface FileEventStoreOptions extends QueuedEventStoreOptions {
   storagePath: string;
   /** A lock not refreshed for this long is taken over. @default 30000 */
   lockStaleMs?: number | undefined;
+  /** Told the progress of each compaction, in bytes read over its two passes (the command-line tool draws it). */
+  onCompactionProgress?: ProgressListener | undefined;
 }
 
 /** A queued event; its line waits, encoded, in the store's {@link EncodedLineQueue}. */
@@ -62,6 +66,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   readonly eventsPath: string;
   readonly indexPath: string;
   readonly lockPath: string;
+  private readonly onCompactionProgress: ProgressListener | undefined;
   private readonly storagePath: string;
   private readonly lock: FileLock;
   private readonly log: NdjsonLog;
@@ -78,6 +83,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     this.eventsPath = join(options.storagePath, 'events.ndjson');
     this.indexPath = join(options.storagePath, 'index.json');
     this.lockPath = join(options.storagePath, '.lock');
+    this.onCompactionProgress = options.onCompactionProgress;
     this.lock = new FileLock(this.lockPath, options.lockStaleMs ?? LEDGER_DEFAULTS.lockStaleMs, this.logger);
     this.log = new NdjsonLog(this.eventsPath, this.storagePath, this.maxEventBytes, this.logger);
     this.indexFile = new IndexFile(this.indexPath, this.log, this.maxEventBytes, this.logger);
@@ -191,6 +197,26 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     return this.deleteAll();
   }
 
+  /** Whether `events.ndjson` exists (checked without creating anything). */
+  async exists(): Promise<boolean> {
+    return stat(this.eventsPath).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+  }
+
+  /**
+   * Reads every line and checks `index.json` against the log (see {@link StoreVerification}).
+   * Takes no lock and changes nothing, so it may run beside the app that writes the store.
+   */
+  verify(onProgress?: ProgressListener): Promise<StoreVerification> {
+    return verifyLog(this.eventsPath, this.indexPath, this.maxEventBytes, onProgress);
+  }
+
+  protected override lockLost(): boolean {
+    return this.lock.lost;
+  }
+
   protected describeLocation(): string {
     return this.storagePath;
   }
@@ -264,6 +290,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
       current.eventCount + current.corruptLines,
       this.maxEventBytes,
       this.logger,
+      this.onCompactionProgress,
     );
     if (!result) return 0;
     await this.useIndex(result.index);

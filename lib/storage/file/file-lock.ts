@@ -38,6 +38,8 @@ function processIsAlive(pid: number): boolean {
 export class FileLock {
   private handle: FileHandle | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
+  /** Set when a refresh found the lock removed or replaced, or could not touch it; cleared by the next good refresh. */
+  lost = false;
 
   constructor(
     private readonly lockPath: string,
@@ -90,6 +92,7 @@ export class FileLock {
     const handle = this.handle;
     if (!handle) return;
     this.handle = null;
+    this.lost = false;
     try {
       if (await this.isStillOurs(handle)) await unlink(this.lockPath);
     } finally {
@@ -117,11 +120,14 @@ export class FileLock {
     try {
       const now = new Date();
       await handle.utimes(now, now);
-      if (!(await this.isStillOurs(handle))) {
+      const ours = await this.isStillOurs(handle);
+      if (!ours && !this.lost) {
         this.logger.error(`Ledger lock ${this.lockPath} was removed or replaced by someone else; writes are no longer exclusive`);
       }
+      this.lost = !ours;
     } catch (err) {
-      this.logger.error(`Could not refresh ledger lock ${this.lockPath}: ${(err as Error).message}`);
+      if (!this.lost) this.logger.error(`Could not refresh ledger lock ${this.lockPath}: ${(err as Error).message}`);
+      this.lost = true;
     }
   }
 

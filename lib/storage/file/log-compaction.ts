@@ -6,6 +6,7 @@ import { rewriteLog } from './log-rewrite';
 import { readNdjsonLines } from './ndjson-line.reader';
 import { NdjsonLog } from './ndjson-log';
 import { StoreIndex, isBlankLine } from './store-index';
+import { ProgressListener } from '../store-verification.interface';
 
 /**
  * Two-pass compaction of the log, in bounded memory: pass one reads every
@@ -22,8 +23,13 @@ export async function compactLog(
   lineCountHint: number,
   maxEventBytes: number,
   logger: LoggerService,
+  onProgress?: ProgressListener,
 ): Promise<{ evicted: number; index: StoreIndex } | null> {
-  const { timestamps, taskCodes, taskNames } = await scanLogTimestamps(log.path, log.size, lineCountHint, maxEventBytes);
+  // Progress in bytes over both passes.
+  const total = log.size * 2;
+  const { timestamps, taskCodes, taskNames } = await scanLogTimestamps(log.path, log.size, lineCountHint, maxEventBytes, (done) =>
+    onProgress?.(done, total),
+  );
   const plan = planRetention(timestamps, maxEvents);
   if (!plan) return null;
   const keep = retentionFilter(plan);
@@ -37,7 +43,8 @@ export async function compactLog(
     directory,
     async (write) => {
       try {
-        for await (const { lines } of readNdjsonLines(log.path, 0, log.size, maxEventBytes * 2)) {
+        for await (const { lines, end } of readNdjsonLines(log.path, 0, log.size, maxEventBytes * 2)) {
+          onProgress?.(total / 2 + end, total);
           for (const line of lines) {
             if (isBlankLine(line)) continue;
             const ts = timestamps[lineNo];

@@ -59,13 +59,20 @@ export interface LogTimestamps {
  * Pass one of compaction: 12 bytes per line instead of the events.
  * `sizeHint` pre-sizes the arrays (the index's line count).
  */
-export async function scanLogTimestamps(path: string, end: number, sizeHint: number, maxEventBytes: number): Promise<LogTimestamps> {
+export async function scanLogTimestamps(
+  path: string,
+  end: number,
+  sizeHint: number,
+  maxEventBytes: number,
+  onChunk?: (bytesRead: number) => void,
+): Promise<LogTimestamps> {
   let timestamps = new Float64Array(Math.max(1024, sizeHint));
   let taskCodes = new Int32Array(timestamps.length);
   const taskNames: string[] = [''];
   const codes = new Map<string, number>();
   let n = 0;
-  for await (const { lines } of readNdjsonLines(path, 0, end, maxEventBytes * 2)) {
+  for await (const { lines, end: chunkEnd } of readNdjsonLines(path, 0, end, maxEventBytes * 2)) {
+    onChunk?.(chunkEnd);
     for (const line of lines) {
       if (isBlankLine(line)) continue;
       if (n === timestamps.length) {

@@ -41,6 +41,10 @@ export interface MemoryEventStoreOptions {
  */
 export class MemoryEventStore extends EventStore {
   readonly sharedByReplicas = false;
+
+  override describe(): { driver: string; location: string } {
+    return { driver: 'memory', location: 'memory' };
+  }
   private readonly log: MemoryEventLog;
   private readonly autoFlush: boolean;
   private readonly maxEventBytes: number;
@@ -124,6 +128,7 @@ export class MemoryEventStore extends EventStore {
       corruptLines: this.log.lines.length - events.length,
       refusedEvents: 0,
       countsStale: false,
+      lockLost: false,
     };
   }
 

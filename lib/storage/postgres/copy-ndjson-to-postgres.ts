@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Logger, LoggerService } from '@nestjs/common';
 import { FileEventStore } from '../file/file-event.store';
 import { PostgresEventStore } from './postgres-event.store';
+import { copyEvents } from '../copy-events';
+import { ProgressListener } from '../store-verification.interface';
 
 /** What {@link copyNdjsonToPostgres} needs. */
 export interface CopyNdjsonToPostgresOptions {
@@ -15,6 +17,8 @@ export interface CopyNdjsonToPostgresOptions {
   /** @default 'ledger_events' */
   table?: string | undefined;
   logger?: LoggerService | undefined;
+  /** Told the events read so far and the source's total. */
+  onProgress?: ProgressListener | undefined;
 }
 
 /** Thrown by {@link copyNdjsonToPostgres} when `from` holds no NDJSON store; nothing was created. */
@@ -53,23 +57,6 @@ export async function copyNdjsonToPostgres(options: CopyNdjsonToPostgresOptions)
     autoFlush: false,
     logger,
   });
-  let read = 0;
-  try {
-    await source.open();
-    await target.open();
-    for await (const batch of source.readBatches()) {
-      target.enqueue(batch);
-      read += batch.length;
-      if (read % 50_000 < batch.length) {
-        await target.flush();
-        logger.log(`Copied ${read} event(s)`);
-      }
-    }
-    await target.flush();
-    const { eventCount } = await target.getStats();
-    return { read, inserted: target.rowsInserted, tableCount: eventCount };
-  } finally {
-    await source.close().catch(() => undefined);
-    await target.close().catch(() => undefined);
-  }
+  const { read, copied, targetCount } = await copyEvents(source, target, options.onProgress);
+  return { read, inserted: copied, tableCount: targetCount };
 }

@@ -14,6 +14,9 @@ import type { PostgresStorageOptions } from './postgres-storage-options.interfac
 import type { LoggerService } from '@nestjs/common';
 import { sqlIdentifier } from './sql-identifier';
 import { copyTextRow } from './copy-text-row';
+import { DamagedRecord, MAX_DAMAGED_LISTED, ProgressListener, StoreVerification } from '../store-verification.interface';
+import { whyNotAnEvent } from '../../events/why-not-an-event';
+import { ledgerTelemetry, telemetryAttributes } from '../../metrics/ledger-telemetry';
 import { from as copyFrom } from 'pg-copy-streams';
 
 /** Options of a {@link PostgresEventStore}: where the events are, and how its writer behaves. */
@@ -144,13 +147,6 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   /** Positions of rows that are not valid events, seen by reads (skipped, counted as corrupt). */
   private readonly invalidPositions = new Set<string>();
   /** Counts as last read from the server, for `getStats()` while it is unreachable. */
-  private lastCounts: Pick<StoredCounts, 'eventCount' | 'storageSizeBytes' | 'oldestEvent' | 'newestEvent' | 'refusedEvents'> = {
-    eventCount: 0,
-    storageSizeBytes: 0,
-    oldestEvent: null,
-    newestEvent: null,
-    refusedEvents: 0,
-  };
   private inserted = 0;
 
   constructor(options: PostgresEventStoreOptions) {
@@ -258,6 +254,49 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     }
   }
 
+  /** Whether the events table exists (checked without creating anything). */
+  async exists(): Promise<boolean> {
+    const { rows }: { rows: { table: string | null }[] } = await this.pool.query('SELECT to_regclass($1)::text AS table', [this.names.qualified]);
+    return rows[0].table !== null;
+  }
+
+  /**
+   * Reads every row (in position order, pages of 5000) and reports those that are not valid
+   * run events, with their position and `event_id`, and rows whose `event_id` differs from the
+   * event's own `eventId`. Changes nothing; the indexes are PostgreSQL's own.
+   */
+  async verify(onProgress?: ProgressListener): Promise<StoreVerification> {
+    await this.open();
+    const { rows: counted }: { rows: { n: string }[] } = await this.pool.query(`SELECT count(*) AS n FROM ${this.names.events}`);
+    const total = Number(counted[0].n);
+    const damaged: DamagedRecord[] = [];
+    let damagedCount = 0;
+    let records = 0;
+    let events = 0;
+    let after = '0';
+    for (;;) {
+      const { rows }: { rows: { position: string; event_id: string; event: string }[] } = await this.pool.query(
+        `SELECT position, event_id, event::text AS event FROM ${this.names.events} WHERE position > $1 ORDER BY position LIMIT ${READ_PAGE}`,
+        [after],
+      );
+      for (const row of rows) {
+        records++;
+        const event = restoreStoredEvent(JSON.parse(row.event), this.maxEventBytes, () => row.event_id);
+        const reason = !event
+          ? whyNotAnEvent(row.event, this.maxEventBytes)
+          : event.eventId !== row.event_id
+            ? `event_id column ${JSON.stringify(row.event_id)} differs from the event's eventId ${JSON.stringify(event.eventId)}`
+            : null;
+        if (reason === null) events++;
+        else if (damagedCount++ < MAX_DAMAGED_LISTED) damaged.push({ position: row.position, eventId: row.event_id, reason });
+      }
+      onProgress?.(records, Math.max(total, records));
+      if (rows.length < READ_PAGE) break;
+      after = rows[rows.length - 1].position;
+    }
+    return { sound: damagedCount === 0, records, events, damaged, damagedCount, indexProblems: [], notes: [] };
+  }
+
   protected async replaceContent(rows: Iterable<EventRow>): Promise<void> {
     await this.transaction(async (client) => {
       await client.query(`DELETE FROM ${this.names.events}`);
@@ -286,22 +325,12 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     return evicted;
   }
 
-  /**
-   * Never rejects because the server is away: the writer's health comes from
-   * local state, and the counts are the last known ones (`countsStale: true`)
-   * when the server does not answer within a few seconds.
-   */
-  protected async readCounts(): Promise<StoredCounts> {
-    let countsStale = false;
-    try {
-      this.lastCounts = await withTimeout(this.queryCounts(), STATS_TIMEOUT_MS);
-    } catch {
-      countsStale = true;
-    }
-    return { ...this.lastCounts, corruptLines: this.invalidPositions.size, countsStale };
+  /** Counts as the server gives them; a server that does not answer within 3 s fails it (`getStats()` then gives the last known counts). */
+  protected readCounts(): Promise<StoredCounts> {
+    return withTimeout(this.queryCounts(), STATS_TIMEOUT_MS);
   }
 
-  private async queryCounts(): Promise<PostgresEventStore['lastCounts']> {
+  private async queryCounts(): Promise<StoredCounts> {
     await this.open();
     const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } =
       await this.pool.query(
@@ -316,6 +345,8 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       oldestEvent: rows[0].oldest,
       newestEvent: rows[0].newest,
       refusedEvents: Number(rows[0].refused),
+      corruptLines: this.invalidPositions.size,
+      countsStale: false,
     };
   }
 
@@ -472,11 +503,12 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       let cursor = await this.startCursor(options.after);
       let reset = cursor.reset;
       let failures = 0;
+      let live = false;
       while (!stop.signal.aborted) {
         let page: FeedPage;
         try {
           await waker.ensureListening();
-          page = await this.readFeedPage(cursor, options.known);
+          page = await this.readFeedPage(cursor, live ? options.known : undefined);
           failures = 0;
         } catch (err) {
           if (failures++ === 0)
@@ -488,12 +520,16 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
           // Rewritten (compaction, writeAll) since the cursor: start over.
           cursor = { epoch: page.epoch, tx: '0', position: '0', reset: true };
           reset = true;
+          live = false;
           continue;
         }
         const last = page.rows[page.rows.length - 1];
         if (last) cursor = { epoch: cursor.epoch, tx: last.tx, position: last.position, reset: false };
         const caughtUp = page.rows.length < READ_PAGE;
-        const events = this.restoreRows(page.rows);
+        // Live pages only: while catching up, a row's age is how long this replica was away, not the feed's delay.
+        if (caughtUp && last?.age !== undefined && !reset) ledgerTelemetry.feedDelay(telemetryAttributes(this), last.age);
+        const events = this.restoreRows(page);
+        if (caughtUp) live = true;
         if (events.length > 0 || caughtUp || reset) {
           yield { events, cursor: `${cursor.epoch}:${cursor.tx}:${cursor.position}`, caughtUp, reset };
           reset = false;
@@ -529,7 +565,9 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
    * (then rows may wait behind it: the tail looks again within 20 ms). Checking for waiting rows
    * themselves would scan the running transactions' uncommitted index entries on every look.
    * The epoch and the horizon come with every row (computed once per query); an empty page asks
-   * for them alone.
+   * for them alone. Catching up (no `known`), the driver decodes each row's JSON as it arrives,
+   * overlapping the server's sending; live, the JSON comes as text and only rows the follower
+   * does not hold are decoded, and each row's age feeds the delay metric.
    */
   private async readFeedPage(cursor: FeedCursor, known: TailOptions['known']): Promise<FeedPage> {
     const horizon = `WITH horizon AS (
@@ -537,7 +575,8 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     const state = `(SELECT epoch FROM ${this.names.feed})::text AS epoch, (SELECT running FROM horizon) AS held`;
     const { rows }: { rows: (FeedRow & { epoch: string; held: boolean })[] } = await this.pool.query(
       `${horizon}
-       SELECT ${state}, e.tx::text AS tx, e.position, e.event_id, e.event::text AS event
+       SELECT ${state}, e.tx::text AS tx, e.position, e.event_id,
+              ${known ? 'e.event::text AS event, extract(epoch FROM clock_timestamp() - e.stored_at)::float8 AS age' : 'e.event'}
        FROM ${this.names.events} e
        WHERE (e.tx, e.position) > ($1::xid8, $2::bigint) AND e.tx < (SELECT xmin FROM horizon)
        ORDER BY e.tx, e.position
@@ -548,14 +587,14 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       const {
         rows: [empty],
       }: { rows: { epoch: string; held: boolean }[] } = await this.pool.query(`${horizon} SELECT ${state}`);
-      return { epoch: empty.epoch, held: empty.held, rows: [] };
+      return { epoch: empty.epoch, held: empty.held, rows: [], decoded: true };
     }
-    for (const row of rows) row.own = known?.(row.event_id);
-    return { epoch: rows[0].epoch, held: rows[0].held, rows };
+    if (known) for (const row of rows) row.own = known(row.event_id);
+    return { epoch: rows[0].epoch, held: rows[0].held, rows, decoded: !known };
   }
 
   /** The feed rows' events: the follower's own copy where it has one, otherwise the row decoded and validated. */
-  private restoreRows(rows: FeedRow[]): RunEvent[] {
+  private restoreRows({ rows, decoded }: FeedPage): RunEvent[] {
     const events: RunEvent[] = [];
     let invalid = 0;
     for (const row of rows) {
@@ -563,7 +602,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
         events.push(row.own);
         continue;
       }
-      const event = restoreStoredEvent(JSON.parse(row.event), this.maxEventBytes, () => row.event_id);
+      const event = restoreStoredEvent(decoded ? row.event : JSON.parse(row.event as string), this.maxEventBytes, () => row.event_id);
       if (event) events.push(event);
       else if (!this.invalidPositions.has(row.position)) {
         this.invalidPositions.add(row.position);
@@ -655,16 +694,20 @@ interface FeedRow {
   tx: string;
   position: string;
   event_id: string;
-  /** The JSON text, decoded only when the follower does not hold the event ({@link TailOptions.known}). */
-  event: string;
+  /** The event: decoded by the driver (`FeedPage.decoded`), or its JSON text, decoded only when the follower does not hold it. */
+  event: unknown;
   /** The follower's own copy of the event, when it holds one. */
   own?: RunEvent | undefined;
+  /** Live pages: seconds since the row's transaction started (server clock), when the page was read. */
+  age?: number | undefined;
 }
 
 interface FeedPage {
   epoch: string;
   held: boolean;
   rows: FeedRow[];
+  /** Whether the rows' `event` was decoded by the driver (catching up) or is JSON text (live). */
+  decoded: boolean;
 }
 
 /**

@@ -1,0 +1,143 @@
+/**
+ * LedgerHealthIndicator through a real /health endpoint of an app with @nestjs/terminus,
+ * against real faults: a full tmpfs, a removed lock file, a backlog, a stopped PostgreSQL.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Controller, Get, INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { LedgerHealthIndicator, LedgerModule, LedgerModuleOptions, PersistentLedger } from '../lib';
+import { CapturingLogger } from './helpers/capturing-logger';
+import { sleep } from './helpers/child-process';
+import { startEmbeddedPostgres, uniqueSchema, usePostgres } from './helpers/postgres';
+import { runEventInput } from './helpers/run-events';
+import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+
+@Controller()
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly ledgerHealth: LedgerHealthIndicator,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  check() {
+    return this.health.check([() => this.ledgerHealth.isHealthy('ledger', { maxPendingEvents: 100, maxFeedLagMs: 1_500 })]);
+  }
+}
+
+async function startApp(options: LedgerModuleOptions) {
+  @Module({ imports: [TerminusModule, LedgerModule.forRoot(options)], controllers: [HealthController] })
+  class HealthApp {}
+  const app: INestApplication = await NestFactory.create(HealthApp, { logger: new CapturingLogger() });
+  await app.listen(0, '127.0.0.1');
+  const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const health = async () => {
+    const response = await fetch(`${base}/health`);
+    const body = (await response.json()) as { status: string; details: { ledger: Record<string, any> } };
+    return { status: response.status, ledger: body.details.ledger };
+  };
+  return { app, health, ledger: app.get(PersistentLedger) };
+}
+
+async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await sleep(100);
+  }
+}
+
+describe('LedgerHealthIndicator on the NDJSON store', () => {
+  afterAll(removeTempDirs);
+
+  it('up with the stats; down with the cause when the disk is full; up again once written', async () => {
+    const mount = makeTempDir('ledger-health-tmpfs-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount], { stdio: 'pipe' });
+    } catch (err) {
+      console.log(`SKIPPED the full-disk health scenario: mounting a tmpfs is not permitted here (${(err as Error).message.split('\n')[0]})`);
+      return;
+    }
+    const { app, health, ledger } = await startApp({ storagePath: join(mount, 'store'), compaction: false });
+    try {
+      ledger.logEvent(runEventInput({ taskId: 'first' }));
+      await ledger.flush();
+      expect(await health()).toMatchObject({
+        status: 200,
+        ledger: { status: 'up', driver: 'ndjson', eventCount: 1, lastWriteOk: true, problems: [] },
+      });
+
+      // Fill the disk: the filler is written until the tmpfs refuses more.
+      expect(() => writeFileSync(join(mount, 'filler'), Buffer.alloc(512 * 1024))).toThrow(/ENOSPC/);
+      for (let i = 0; i < 50; i++) ledger.logEvent(runEventInput({ taskId: `full-${i}`, timestamp: i }));
+      await expect(ledger.flush()).rejects.toMatchObject({ code: 'ENOSPC' });
+      const down = await health();
+      expect(down.status).toBe(503);
+      expect(down.ledger).toMatchObject({ status: 'down', lastWriteOk: false, pendingEvents: 50 });
+      expect(down.ledger.problems).toEqual([expect.stringMatching(/^the last write failed: .*ENOSPC/)]);
+
+      rmSync(join(mount, 'filler'));
+      await ledger.flush();
+      expect(await health()).toMatchObject({ status: 200, ledger: { status: 'up', eventCount: 51, pendingEvents: 0 } });
+    } finally {
+      await app.close();
+      execFileSync('umount', [mount]);
+    }
+  });
+
+  it('down when the unwritten backlog exceeds the bound, and when the lock file is taken away', async () => {
+    const storagePath = makeTempDir();
+    const { app, health, ledger } = await startApp({ storagePath, compaction: false, autoFlush: false, lockStaleMs: 300 });
+    try {
+      for (let i = 0; i < 101; i++) ledger.logEvent(runEventInput({ timestamp: i }));
+      const backlog = await health();
+      expect(backlog).toMatchObject({ status: 503, ledger: { status: 'down', pendingEvents: 101, lastWriteOk: true } });
+      expect(backlog.ledger.problems).toEqual(['101 events wait unwritten (more than 100)']);
+      await ledger.flush();
+      expect((await health()).status).toBe(200);
+
+      rmSync(join(storagePath, '.lock'));
+      const lost = await waitFor(health, (h) => h.status === 503);
+      expect(lost.ledger).toMatchObject({ status: 'down', lockLost: true });
+      expect(lost.ledger.problems).toEqual([expect.stringContaining('the store lock was lost')]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('LedgerHealthIndicator on PostgreSQL', () => {
+  const server = usePostgres(startEmbeddedPostgres);
+
+  it('down while the server is stopped (storage does not answer, the feed lags), up again once it is back', async () => {
+    const { app, health, ledger } = await startApp({
+      storage: { type: 'postgres', connectionString: server().connectionString, schema: uniqueSchema('health'), pollIntervalMs: 200 },
+      compaction: false,
+    });
+    try {
+      ledger.logEvent(runEventInput());
+      await ledger.flush();
+      expect(await health()).toMatchObject({ status: 200, ledger: { status: 'up', driver: 'postgres', eventCount: 1, feed: { following: true } } });
+
+      await server().stop();
+      const down = await waitFor(health, (h) => h.ledger.problems.length >= 2, 30_000);
+      expect(down.status).toBe(503);
+      expect(down.ledger).toMatchObject({ status: 'down', countsStale: true, eventCount: 1 });
+      expect(down.ledger.problems).toEqual(
+        expect.arrayContaining(['the storage does not answer', expect.stringMatching(/^the replica feed has not caught up for \d+ ms$/)]),
+      );
+
+      await server().start();
+      const up = await waitFor(health, (h) => h.status === 200, 30_000);
+      expect(up.ledger).toMatchObject({ status: 'up', countsStale: false, problems: [] });
+    } finally {
+      await app.close();
+    }
+  }, 120_000);
+});
