@@ -23,12 +23,13 @@ import { from as copyFrom } from 'pg-copy-streams';
 export interface PostgresEventStoreOptions extends QueuedEventStoreOptions, PostgresStorageOptions {}
 
 /**
- * A queued event with its COPY row, encoded when it is logged (so encoding overlaps the previous
- * batch's commit). The rare paths that need the JSON alone (a retried batch, a refused event) serialise again.
+ * A queued event with its COPY row, UTF-8 encoded when it is logged (so encoding overlaps the previous
+ * batch's commit, and the bytes wait outside the JavaScript heap). The rare paths that need the JSON
+ * alone (a retried batch, a refused event) serialise again.
  */
 interface QueuedRow {
   event: RunEvent;
-  copyRow: string;
+  copyRow: Buffer;
 }
 
 /** Rows per INSERT statement of the fallback path; a batch is several statements in one transaction. */
@@ -355,7 +356,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   }
 
   protected toQueued(event: RunEvent, line: string): QueuedRow {
-    return { event, copyRow: copyTextRow(event, line) };
+    return { event, copyRow: Buffer.from(copyTextRow(event, line)) };
   }
 
   protected async releaseResources(): Promise<void> {
@@ -406,7 +407,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   protected async writeBatch(batch: QueuedRow[]): Promise<void> {
     await this.open();
     try {
-      this.inserted += await this.withClient((client) => this.copyRows(client, [batch.map((row) => row.copyRow).join('')]));
+      this.inserted += await this.withClient((client) => this.copyRows(client, [Buffer.concat(batch.map((row) => row.copyRow))]));
     } catch (err) {
       if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
       this.inserted += await this.transaction((client) =>
@@ -419,7 +420,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   }
 
   /** Streams COPY text (chunks of rows) into the events table; returns the rows copied. */
-  private async copyRows(client: PgClientLike, chunks: Iterable<string>): Promise<number> {
+  private async copyRows(client: PgClientLike, chunks: Iterable<string | Buffer>): Promise<number> {
     const copy = (client as unknown as { query<T>(submittable: T): T }).query(
       copyFrom(`COPY ${this.names.events} (event_id, task_id, ts, event) FROM STDIN`),
     );
