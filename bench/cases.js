@@ -406,7 +406,51 @@ async function pgLoad({ connectionString, schema }) {
   return timedInit(benchLedger({ store: pgStore(connectionString, schema) }));
 }
 
+/**
+ * The dashboard's first view on a store of `events` events: a Nest app with LedgerModule and
+ * LedgerDashboardModule on the store, then what the page loads (the page, then summary and the
+ * first runs page together), timed over HTTP; and, when Chromium is installed, a real browser's
+ * navigation until the page has drawn everything (body[data-ready]).
+ */
+async function dashboardFirstView({ dir }) {
+  require('reflect-metadata');
+  const { Module } = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  const { LedgerModule, LedgerDashboardModule } = require('../dist');
+  class BenchApp {}
+  Module({
+    imports: [
+      LedgerModule.forRoot({ storagePath: dir, compaction: false, maxEvents: 1e9, highWaterMark: 0 }),
+      LedgerDashboardModule.forRoot({ path: '/ledger' }),
+    ],
+  })(BenchApp);
+  let start = process.hrtime.bigint();
+  const app = await NestFactory.create(BenchApp, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const startupSeconds = seconds(start);
+  const base = `http://127.0.0.1:${app.getHttpServer().address().port}/ledger`;
+  start = process.hrtime.bigint();
+  await (await fetch(base)).text();
+  await Promise.all([fetch(`${base}/api/summary`).then((r) => r.json()), fetch(`${base}/api/runs`).then((r) => r.json())]);
+  const httpSeconds = seconds(start);
+  let browserSeconds = null;
+  const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+  if (chromiumPath) {
+    const { chromium } = require('playwright-core');
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    start = process.hrtime.bigint();
+    await page.goto(base);
+    await page.waitForSelector('body[data-ready="true"]');
+    browserSeconds = seconds(start);
+    await browser.close();
+  }
+  await app.close();
+  return { startupSeconds, httpSeconds, browserSeconds };
+}
+
 const cases = {
+  dashboardFirstView,
   fileStoreLoop,
   minimalWriter,
   pgCopyReference,

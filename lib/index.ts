@@ -47,4 +47,8 @@ export type { PgPoolLike, PgClientLike } from './storage/postgres/pg-pool.interf
 export { copyNdjsonToPostgres, NoNdjsonStoreError } from './storage/postgres/copy-ndjson-to-postgres';
 export type { CopyNdjsonToPostgresOptions } from './storage/postgres/copy-ndjson-to-postgres';
 export { LedgerModule } from './module/ledger.module';
+export { LedgerDashboardModule } from './dashboard/ledger-dashboard.module';
+export type { LedgerDashboardOptions } from './dashboard/ledger-dashboard-options.interface';
+export type { DashboardSummary, DashboardSeriesPoint } from './dashboard/dashboard-aggregates';
+export type { DashboardRunsPage, DashboardRunRow, DashboardRunsQuery } from './dashboard/dashboard-runs';
 export { LEDGER_COMPACTION_JOB, DEFAULT_COMPACTION_CRON } from './module/ledger.constants';

@@ -103,12 +103,20 @@ describe('Installing the packed library into Nest apps (real registry, plain npm
     tarball = packLibrary();
   }, 300_000);
 
-  it('the tarball holds the built library, its typings, LICENSE and README, and nothing else', () => {
+  it("the tarball holds the built library, its typings, the dashboard's page, LICENSE and README, and nothing else", () => {
     const files = tarballFiles(tarball);
     expect(files).toEqual(
       expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/ndjson-to-postgres.js']),
     );
-    expect(files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+    // The dashboard's page ships inside the package: its HTML, styles and script (no CDN).
+    expect(files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist/dashboard/assets/dashboard.css',
+      'dist/dashboard/assets/dashboard.html',
+      'package.json',
+    ]);
+    expect(files).toContain('dist/dashboard/assets/dashboard.js');
     // Source maps would point at lib/*.ts, which is not shipped: there are none.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
   });

@@ -18,6 +18,7 @@ export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
  * judge each run and metrics over the history.
  */
 export class RunLedger {
+  private revision = 0;
   protected events: RunEvent[] = [];
   /**
    * The ids of `events` (an event id is unique in the ledger, and a key of the
@@ -159,6 +160,16 @@ export class RunLedger {
   protected replaceEvents(events: RunEvent[]): void {
     this.events = events;
     this.eventIds = null;
+    this.revision++;
+  }
+
+  /**
+   * Changes whenever memory changes other than by appending events (a load, a compaction, a
+   * rebuild from the replica feed, refused events, `clear()`): a reader that keeps aggregates of
+   * the events knows when to recompute them instead of adding to them.
+   */
+  get memoryRevision(): number {
+    return this.revision;
   }
 
   /** Records an event added to memory other than by {@link append}. */

@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(port);
   const { port: actualPort } = app.getHttpServer().address() as { port: number };
   new Logger('Sample').log(
-    `Ledger sample listening on http://localhost:${actualPort} (POST /runs, GET /runs, /metrics, /violations, /stats, /health, /prometheus)`,
+    `Ledger sample listening on http://localhost:${actualPort} (POST /runs, GET /runs, /metrics, /violations, /stats, /health, /prometheus; dashboard at /ledger)`,
   );
 }
 
