@@ -119,6 +119,7 @@ describeWithBrowser('ledger dashboard in a browser', () => {
     const logged = ledger.logEvent(runEventInput({ taskId: 'live-run', timestamp: Date.UTC(2026, 10, 30), violations: [violation('no-any')] }));
     await ledger.flush();
     await page.waitForSelector(`tr[data-event-id="${logged.eventId}"]`, { timeout: 10_000 });
+    expect(await page.textContent('[data-testid="runs-total"]')).toBe('241 matching');
     await page.waitForFunction(`document.querySelector('[data-metric="taskCount"]').getAttribute('data-value') === '241'`, undefined, {
       timeout: 10_000,
     });

@@ -5,7 +5,7 @@
   const base = location.pathname.replace(/\/+$/, '');
   const api = (path) => `${base}/api/${path}`;
   const $ = (id) => document.getElementById(id);
-  const state = { window: 'all', page: 1, filters: {}, pages: 1 };
+  const state = { window: 'all', page: 1, filters: {}, pages: 1, total: 0, pageSize: 50 };
   const number = (n, digits = 2) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(digits));
   const time = (t) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
   const el = (tag, attrs = {}, ...children) => {
@@ -185,10 +185,16 @@
     return row;
   }
 
+  function showTotal() {
+    $('runs-total').textContent = `${number(state.total)} matching`;
+  }
+
   async function loadRuns() {
     const result = await getJson(`runs?${runsQuery()}`);
     state.pages = result.pages;
-    $('runs-total').textContent = `${number(result.total)} matching`;
+    state.pageSize = result.pageSize;
+    state.total = result.total;
+    showTotal();
     $('page').textContent = `page ${result.page} of ${result.pages}`;
     $('prev').disabled = result.page <= 1;
     $('next').disabled = result.page >= result.pages;
@@ -225,7 +231,8 @@
     $('detail').scrollIntoView({ behavior: 'smooth' });
   }
 
-  // Live: every stored event arrives on the stream; the table gains it at once, the summary follows within a second.
+  // Live: every stored event arrives on the stream; the table gains it at once (no request), the
+  // summary is asked for again at most once a second (it is served from sums, whatever the store's size).
   let summaryTimer = null;
   function follow() {
     const source = new EventSource(api('stream'));
@@ -239,16 +246,19 @@
     };
     source.addEventListener('run', (message) => {
       const run = JSON.parse(message.data);
-      if (state.page === 1 && matches(run)) {
-        const rows = $('runs-rows');
-        if (rows.querySelector('td.empty')) rows.replaceChildren();
-        rows.prepend(runRow(run, true));
-        while (rows.children.length > 50) rows.lastElementChild.remove();
+      if (matches(run)) {
+        state.total += 1;
+        showTotal();
+        if (state.page === 1) {
+          const rows = $('runs-rows');
+          if (rows.querySelector('td.empty')) rows.replaceChildren();
+          rows.prepend(runRow(run, true));
+          while (rows.children.length > state.pageSize) rows.lastElementChild.remove();
+        }
       }
       summaryTimer ??= setTimeout(() => {
         summaryTimer = null;
         loadSummary().catch(report);
-        loadRuns().catch(report);
       }, 1000);
     });
   }
