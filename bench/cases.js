@@ -53,9 +53,11 @@ async function minimalWriter({ dir, events }) {
   return { eventsPerSecond: events / elapsed };
 }
 
-/** The NDJSON store alone: the same events enqueued, flush every 1000; nothing validated, nothing kept in memory. */
-async function fileStoreLoop({ dir, events }) {
-  const store = new FileEventStore({ storagePath: dir, logger: quiet });
+/**
+ * A store alone: the same events enqueued 1000 at a time, each batch flushed; nothing validated,
+ * nothing kept in memory. Deletes the store's data afterwards.
+ */
+async function storeLoop(store, events) {
   await store.open();
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i += 1000) {
@@ -67,6 +69,11 @@ async function fileStoreLoop({ dir, events }) {
   const result = { eventsPerSecond: events / seconds(start) };
   await store.deleteAll();
   return result;
+}
+
+/** The NDJSON store alone (see storeLoop). */
+function fileStoreLoop({ dir, events }) {
+  return storeLoop(new FileEventStore({ storagePath: dir, logger: quiet }), events);
 }
 
 /** A ledger that neither compacts nor evicts during a case. */
@@ -331,20 +338,9 @@ const INDEX_VARIANTS = {
   ],
 };
 
-/** Reference for the feed's cost: the same events through a bare PostgresEventStore (enqueue, flush every 1000; nobody follows the feed). */
-async function pgStoreLoop({ connectionString, schema, events }) {
-  const store = pgStore(connectionString, schema);
-  await store.open();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < events; i += 1000) {
-    const batch = [];
-    for (let j = i; j < i + 1000 && j < events; j++) batch.push({ eventId: newEventId(), ...benchEvent(j) });
-    store.enqueue(batch);
-    await store.flush();
-  }
-  const result = { eventsPerSecond: events / seconds(start) };
-  await store.deleteAll();
-  return result;
+/** Reference for the feed's cost: the same events through a bare PostgresEventStore (see storeLoop; nobody follows the feed). */
+function pgStoreLoop({ connectionString, schema, events }) {
+  return storeLoop(pgStore(connectionString, schema), events);
 }
 
 /** The logEvent loop of pgDurable while `followers` other processes follow the same table's feed. */

@@ -13,6 +13,7 @@ import { T0, seedRuns } from './helpers/dashboard-runs';
 import { runEventInput, violation } from './helpers/run-events';
 import { RunningSample, startSampleApp } from './helpers/sample-app';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+import { waitUntil } from './helpers/wait';
 
 const HOUR = 3_600_000;
 
@@ -218,8 +219,7 @@ describe('ledger dashboard on PostgreSQL replicas', () => {
       a.ledger.importEvents(runs.slice(0, 30));
       b.ledger.importEvents(runs.slice(30));
       await Promise.all([a.ledger.flush(), b.ledger.flush()]);
-      const deadline = Date.now() + 15_000;
-      while ((a.ledger.eventCount < 60 || b.ledger.eventCount < 60) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil(() => a.ledger.eventCount === 60 && b.ledger.eventCount === 60, 15_000, 'both replicas holding 60 events');
       const [summaryA, summaryB] = await Promise.all([getJson(a.base, '/ops/ledger/api/summary'), getJson(b.base, '/ops/ledger/api/summary')]);
       expect(summaryA.body).toEqual(summaryB.body);
       expect(summaryA.body.metrics).toEqual(a.ledger.computeMetrics());

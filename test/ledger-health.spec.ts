@@ -2,7 +2,6 @@
  * LedgerHealthIndicator through a real /health endpoint of an app with @nestjs/terminus,
  * against real faults: a full tmpfs, a removed lock file, a backlog, a stopped PostgreSQL.
  */
-import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,10 +10,11 @@ import { NestFactory } from '@nestjs/core';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { LedgerHealthIndicator, LedgerModule, LedgerModuleOptions, PersistentLedger } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
-import { sleep } from './helpers/child-process';
 import { startEmbeddedPostgres, uniqueSchema, usePostgres } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+import { mountSmallTmpfs, unmountTmpfs } from './helpers/tmpfs';
+import { waitUntil } from './helpers/wait';
 
 @Controller()
 class HealthController {
@@ -44,26 +44,21 @@ async function startApp(options: LedgerModuleOptions) {
   return { app, health, ledger: app.get(PersistentLedger) };
 }
 
-async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await sleep(100);
-  }
+type Health = Awaited<ReturnType<Awaited<ReturnType<typeof startApp>>['health']>>;
+
+/** Asks `/health` until `accept` holds; returns that answer. */
+async function healthWhen(health: () => Promise<Health>, accept: (answer: Health) => boolean, timeoutMs = 15_000): Promise<Health> {
+  let answer!: Health;
+  await waitUntil(async () => accept((answer = await health())), timeoutMs, 'the expected /health answer');
+  return answer;
 }
 
 describe('LedgerHealthIndicator on the NDJSON store', () => {
   afterAll(removeTempDirs);
 
   it('up with the stats; down with the cause when the disk is full; up again once written', async () => {
-    const mount = makeTempDir('ledger-health-tmpfs-');
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount], { stdio: 'pipe' });
-    } catch (err) {
-      console.log(`SKIPPED the full-disk health scenario: mounting a tmpfs is not permitted here (${(err as Error).message.split('\n')[0]})`);
-      return;
-    }
+    const mount = mountSmallTmpfs('the full-disk health scenario');
+    if (!mount) return;
     const { app, health, ledger } = await startApp({ storagePath: join(mount, 'store'), compaction: false });
     try {
       ledger.logEvent(runEventInput({ taskId: 'first' }));
@@ -87,7 +82,7 @@ describe('LedgerHealthIndicator on the NDJSON store', () => {
       expect(await health()).toMatchObject({ status: 200, ledger: { status: 'up', eventCount: 51, pendingEvents: 0 } });
     } finally {
       await app.close();
-      execFileSync('umount', [mount]);
+      unmountTmpfs(mount);
     }
   });
 
@@ -103,7 +98,7 @@ describe('LedgerHealthIndicator on the NDJSON store', () => {
       expect((await health()).status).toBe(200);
 
       rmSync(join(storagePath, '.lock'));
-      const lost = await waitFor(health, (h) => h.status === 503);
+      const lost = await healthWhen(health, (h) => h.status === 503);
       expect(lost.ledger).toMatchObject({ status: 'down', lockLost: true });
       expect(lost.ledger.problems).toEqual([expect.stringContaining('the store lock was lost')]);
     } finally {
@@ -126,7 +121,7 @@ describe('LedgerHealthIndicator on PostgreSQL', () => {
       expect(await health()).toMatchObject({ status: 200, ledger: { status: 'up', driver: 'postgres', eventCount: 1, feed: { following: true } } });
 
       await server().stop();
-      const down = await waitFor(health, (h) => h.ledger.problems.length >= 2, 30_000);
+      const down = await healthWhen(health, (h) => h.ledger.problems.length >= 2, 30_000);
       expect(down.status).toBe(503);
       expect(down.ledger).toMatchObject({ status: 'down', countsStale: true, eventCount: 1 });
       expect(down.ledger.problems).toEqual(
@@ -134,7 +129,7 @@ describe('LedgerHealthIndicator on PostgreSQL', () => {
       );
 
       await server().start();
-      const up = await waitFor(health, (h) => h.status === 200, 30_000);
+      const up = await healthWhen(health, (h) => h.status === 200, 30_000);
       expect(up.ledger).toMatchObject({ status: 'up', countsStale: false, problems: [] });
     } finally {
       await app.close();

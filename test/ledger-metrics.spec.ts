@@ -8,10 +8,10 @@ import { metrics } from '@opentelemetry/api';
 import { DataPoint, Histogram, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { LEDGER_METRICS, PostgresEventStore, createPersistentLedger } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
-import { sleep } from './helpers/child-process';
 import { uniqueSchema, usePostgres } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+import { waitUntil } from './helpers/wait';
 
 class TestReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -101,8 +101,7 @@ describe('OpenTelemetry metrics', () => {
       for (let i = 0; i < 5; i++) {
         writer.logEvent(runEventInput({ timestamp: i }));
         await writer.flush();
-        const deadline = Date.now() + 10_000;
-        while (follower.eventCount < i + 1 && Date.now() < deadline) await sleep(10);
+        await waitUntil(() => follower.eventCount >= i + 1, 10_000, `the follower holding ${i + 1} events`);
       }
       expect(follower.eventCount).toBe(5);
       const delays = (await points(LEDGER_METRICS.feedDelay.name, location)) as DataPoint<Histogram>[];

@@ -13,16 +13,9 @@ import { startEmbeddedPostgres, uniqueSchema, usePostgres } from './helpers/post
 import { runEventInput, violation } from './helpers/run-events';
 import { startSampleApp } from './helpers/sample-app';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+import { waitUntil } from './helpers/wait';
 
 const SAMPLE_MAIN = join(__dirname, '..', 'sample', 'dist', 'main.js');
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
 
 describe('The replica feed (PostgreSQL)', () => {
   // Its own embedded server even when DATABASE_URL is set: a test restarts it.

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { RunEvent } from '../events/run-event.interface';
@@ -11,30 +11,25 @@ import { DashboardAggregates, DashboardSummary } from './dashboard-aggregates';
  * wherever `LedgerModule` was imported) and the incremental aggregates kept beside it.
  */
 @Injectable()
-export class LedgerDashboardService implements OnApplicationBootstrap, OnModuleDestroy {
-  private ledgerInstance: PersistentLedger | null = null;
-  private aggregates: DashboardAggregates | null = null;
+export class LedgerDashboardService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private ledger!: PersistentLedger;
+  private aggregates!: DashboardAggregates;
 
   constructor(private readonly moduleRef: ModuleRef) {}
 
-  /** The app's ledger; the aggregates start following it at first use. */
-  get ledger(): PersistentLedger {
-    if (!this.ledgerInstance) {
-      const ledger = this.moduleRef.get(PersistentLedger, { strict: false });
-      this.aggregates = new DashboardAggregates(ledger);
-      this.ledgerInstance = ledger;
-    }
-    return this.ledgerInstance;
+  /** Finds the app's ledger (loaded by now) and starts following its stored events. */
+  onModuleInit(): void {
+    this.ledger = this.moduleRef.get(PersistentLedger, { strict: false });
+    this.aggregates = new DashboardAggregates(this.ledger);
   }
 
-  /** Starts following at startup and sums what memory holds (O(events), once), so the first view is served from the sums. */
+  /** Sums what memory holds (O(events), once), so that the first view is served from the sums. */
   onApplicationBootstrap(): void {
-    this.summary(null, null);
+    this.aggregates.summary(null, null);
   }
 
   summary(from: number | null, to: number | null): DashboardSummary {
-    void this.ledger;
-    return this.aggregates!.summary(from, to);
+    return this.aggregates.summary(from, to);
   }
 
   events(): RunEvent[] {
@@ -56,6 +51,6 @@ export class LedgerDashboardService implements OnApplicationBootstrap, OnModuleD
   }
 
   onModuleDestroy(): void {
-    this.aggregates?.close();
+    this.aggregates.close();
   }
 }

@@ -5,35 +5,22 @@
  * acknowledged is lost, the app keeps serving reads, and once the cause is gone
  * the queued events are written exactly once.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapturingLogger } from '../helpers/capturing-logger';
-import { sleep } from '../helpers/child-process';
 import { eventsOnDisk } from '../helpers/ndjson';
 import { runEventInput } from '../helpers/run-events';
 import { startSampleApp } from '../helpers/sample-app';
 import { makeTempDir, removeTempDirs } from '../helpers/temp-dir';
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(50);
-  }
-}
+import { mountSmallTmpfs, unmountTmpfs } from '../helpers/tmpfs';
+import { waitUntil } from '../helpers/wait';
 
 describe('Guarantee 4: disk faults surface and heal', () => {
   afterAll(removeTempDirs);
 
   it('ENOSPC on a full tmpfs: 503 and a logged error, reads keep working, queued events written exactly once after space is freed', async () => {
-    const mount = makeTempDir('ledger-tmpfs-');
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mount], { stdio: 'pipe' });
-    } catch (err) {
-      console.log(`SKIPPED the ENOSPC scenario: mounting a tmpfs is not permitted here (${(err as Error).message.split('\n')[0]})`);
-      return;
-    }
+    const mount = mountSmallTmpfs('the ENOSPC scenario');
+    if (!mount) return;
     try {
       const filler = join(mount, 'filler');
       writeFileSync(filler, Buffer.alloc(200 * 1024));
@@ -73,7 +60,7 @@ describe('Guarantee 4: disk faults surface and heal', () => {
         await app.close();
       }
     } finally {
-      execFileSync('umount', [mount]);
+      unmountTmpfs(mount);
     }
   });
 
