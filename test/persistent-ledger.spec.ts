@@ -90,6 +90,40 @@ describe('PersistentLedger', () => {
     expect(await ledger.getStorageStats()).toMatchObject({ eventCount: 3, oldestEvent: 3, newestEvent: 5 });
   });
 
+  it('memory evicts exactly what the store evicts when events are logged while a compaction waits for the writer', async () => {
+    const dir = makeTempDir();
+    const ledger = await ledgerAt(dir, { maxEvents: 10, highWaterMark: 0 });
+    for (let i = 0; i < 20; i++) ledger.logEvent(runEventInput({ taskId: `a${i}`, timestamp: 1000 + i }));
+    const compaction = ledger.compact();
+    for (let i = 0; i < 20; i++) ledger.logEvent(runEventInput({ taskId: `b${i}`, timestamp: 2000 + i }));
+    await compaction;
+    await ledger.flush();
+    const stored = (await ledger.getEventStore().readAll()).map((e) => e.eventId);
+    expect(stored).toHaveLength(30);
+    expect(ledger.getEvents().map((e) => e.eventId)).toEqual(stored);
+  });
+
+  it('memory equals the store at every quiet point while compactions run every few milliseconds under load', async () => {
+    const dir = makeTempDir();
+    const ledger = await ledgerAt(dir, { maxEvents: 500, highWaterMark: 0 });
+    let timestamp = 0;
+    for (let round = 0; round < 8; round++) {
+      const compactions: Promise<number>[] = [];
+      for (let i = 0; i < 3_000; i++) {
+        ledger.logEvent(runEventInput({ taskId: `t${i % 7}`, timestamp: timestamp++ }));
+        if (i % 250 === 0) {
+          compactions.push(ledger.compact());
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      await Promise.all(compactions);
+      await ledger.whenIdle();
+      await ledger.flush();
+      const stored = (await ledger.getEventStore().readAll()).map((e) => e.eventId);
+      expect(ledger.getEvents().map((e) => e.eventId)).toEqual(stored);
+    }
+  });
+
   it('concurrent compact calls share one run', async () => {
     const ledger = await ledgerAt(makeTempDir(), { maxEvents: 1, highWaterMark: 0 });
     ledger.logEvent(runEventInput({ timestamp: 1 }));

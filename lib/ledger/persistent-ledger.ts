@@ -214,18 +214,19 @@ export class PersistentLedger extends RunLedger {
   }
 
   /**
-   * The store evicts from what it holds once its writer is paused; memory
-   * evicts by the same plan from the events logged before that moment (the
-   * mark), and keeps every event logged after it.
+   * The store compacts what was queued before the call (its writer writes that first and holds
+   * back what is queued after it); memory evicts by the same plan from the events logged before
+   * the call, and keeps every event logged after it.
    */
   private async compactOnce(): Promise<number> {
-    let mark = -1;
+    // Marked by the last event logged before the call: an event set aside meanwhile may shift indices.
+    const lastSettled = this.events.at(-1);
     const started = performance.now();
-    const evicted = await this.store.compact(this.maxEvents, () => (mark = this.events.length));
+    const evicted = await this.store.compact(this.maxEvents);
     ledgerTelemetry.compacted(telemetryAttributes(this.store), evicted, (performance.now() - started) / 1000);
     // A shared store's feed starts over after a compaction: memory is rebuilt from it, like on every replica.
-    if (this.store.sharedByReplicas) return evicted;
-    if (mark < 0) mark = this.events.length;
+    if (this.store.sharedByReplicas || lastSettled === undefined) return evicted;
+    const mark = this.events.lastIndexOf(lastSettled) + 1;
     const settled = this.events.slice(0, mark);
     const plan = planRetention(
       settled.map((e) => e.timestamp),
