@@ -5,8 +5,8 @@
  * restarts, or the listening connection is lost. And events$ on both stores.
  */
 import { join } from 'node:path';
-import { Pool } from 'pg';
-import { PersistentLedger, PostgresEventStore, RunEvent, RunLedger, createPersistentLedger } from '../lib';
+import { Pool, PoolClient } from 'pg';
+import { LedgerHealthIndicator, PersistentLedger, PostgresEventStore, RunEvent, RunLedger, createPersistentLedger } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { LineChild, sleep } from './helpers/child-process';
 import { startEmbeddedPostgres, uniqueSchema, usePostgres } from './helpers/postgres';
@@ -37,11 +37,15 @@ describe('The replica feed (PostgreSQL)', () => {
     removeTempDirs();
   });
 
-  async function replicaOf(schema: string, options: { pollIntervalMs?: number; maxEvents?: number } = {}): Promise<PersistentLedger> {
+  async function replicaOf(
+    schema: string,
+    options: { pollIntervalMs?: number; maxEvents?: number; compactionLeaseMs?: number } = {},
+  ): Promise<PersistentLedger> {
     const store = new PostgresEventStore({
       connectionString: server().connectionString,
       schema,
       pollIntervalMs: options.pollIntervalMs ?? 200,
+      compactionLeaseMs: options.compactionLeaseMs,
       logger: new CapturingLogger(),
     });
     const ledger = createPersistentLedger({
@@ -181,6 +185,108 @@ describe('The replica feed (PostgreSQL)', () => {
     await waitUntil(() => a.eventCount === 20 && b.eventCount === 20, 10_000, 'both replicas holding the 20 kept');
     expect(a.getEvents().map((e) => e.eventId)).toEqual(kept);
     expect(b.getEvents().map((e) => e.eventId)).toEqual(kept);
+  }, 30_000);
+
+  it('an own event committed, then evicted by another replica before this replica\u2019s feed delivered it, leaves memory', async () => {
+    const schema = uniqueSchema('evicted_own');
+    const writer = await replicaOf(schema, { maxEvents: 5 });
+    const compactor = await replicaOf(schema, { maxEvents: 5 });
+    for (let i = 0; i < 5; i++) compactor.logEvent(runEventInput({ taskId: 'new', timestamp: 1_000 + i }));
+    await compactor.flush();
+    await waitUntil(() => writer.eventCount === 5, 10_000, 'the writer holding the compactor\u2019s events');
+    // A transaction left open holds every replica's feed back: the writer's next events are committed but not delivered.
+    const holder = await admin.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_current_xact_id()');
+      const old = [0, 1, 2].map((i) => writer.logEvent(runEventInput({ taskId: 'old', timestamp: i })));
+      await writer.flush();
+      expect(await compactor.compact()).toBe(3);
+      const table = (await tableEvents(schema)).map((e) => e.eventId);
+      expect(table).not.toEqual(expect.arrayContaining([old[0].eventId]));
+      await waitUntil(
+        () => !writer.getEvents().some((e) => old.some((o) => o.eventId === e.eventId)),
+        10_000,
+        'the evicted own events leaving memory',
+      );
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    const table = (await tableEvents(schema)).map((e) => e.eventId);
+    await waitUntil(() => writer.eventCount === table.length, 10_000, 'the writer holding the table');
+    expect(writer.getEvents().map((e) => e.eventId)).toEqual(table);
+  }, 30_000);
+
+  it('a replica writing while another compacts on a schedule ends, after quiet, holding exactly the table: no evicted event stays in its memory', async () => {
+    const schema = uniqueSchema('phantom');
+    const writer = await replicaOf(schema, { maxEvents: 400, compactionLeaseMs: 5 });
+    const compactor = await replicaOf(schema, { maxEvents: 400, compactionLeaseMs: 5 });
+    const until = Date.now() + 3_000;
+    const writing = (async () => {
+      let n = 0;
+      while (Date.now() < until) {
+        // Timestamps out of order: a fresh write is often among the oldest, which a compaction evicts.
+        for (let i = 0; i < 40; i++) writer.logEvent(runEventInput({ taskId: `w${i % 5}`, timestamp: (n++ * 7919) % 100_000 }));
+        await writer.flush();
+        await sleep(5);
+      }
+    })();
+    const compacting = (async () => {
+      while (Date.now() < until) {
+        await compactor.compact();
+        await sleep(20);
+      }
+    })();
+    await Promise.all([writing, compacting]);
+    const table = (await tableEvents(schema)).map((e) => e.eventId);
+    const same = (ledger: PersistentLedger) => JSON.stringify(ledger.getEvents().map((e) => e.eventId)) === JSON.stringify(table);
+    await waitUntil(() => same(writer) && same(compactor), 10_000, 'both replicas holding exactly the table').catch(() => undefined);
+    const phantoms = writer.getEvents().filter((e) => !table.includes(e.eventId)).length;
+    expect({ phantoms, writer: writer.getEvents().map((e) => e.eventId) }).toEqual({ phantoms: 0, writer: table });
+    expect(compactor.getEvents().map((e) => e.eventId)).toEqual(table);
+  }, 30_000);
+
+  it('a pool that refuses LISTEN: the feed polls instead, delivers everything, and the health indicator says so', async () => {
+    const schema = uniqueSchema('no_listen');
+    const writer = await replicaOf(schema);
+    // What a transaction pooler answers: every other statement works.
+    const pool = new Pool({ connectionString: server().connectionString, max: 4 });
+    pool.on('connect', (client: PoolClient) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) =>
+        typeof args[0] === 'string' && args[0].startsWith('LISTEN ')
+          ? Promise.reject(new Error('LISTEN is not supported in transaction pooling mode'))
+          : query(...args);
+    });
+    const logger = new CapturingLogger();
+    const follower = createPersistentLedger({
+      store: new PostgresEventStore({ pool, schema, pollIntervalMs: 100, logger }),
+      compactIntervalMs: 0,
+      highWaterMark: 0,
+      logger: new CapturingLogger(),
+    });
+    ledgers.push(follower);
+    try {
+      await follower.init();
+      for (let i = 0; i < 30; i++) writer.logEvent(runEventInput({ taskId: 'p', timestamp: i }));
+      await writer.flush();
+      const table = (await tableEvents(schema)).map((e) => e.eventId);
+      await waitUntil(() => follower.eventCount === 30, 10_000, 'the polling follower holding the 30 events');
+      expect(follower.getEvents().map((e) => e.eventId)).toEqual(table);
+      expect(follower.getFeedStatus()).toMatchObject({ following: true, error: null, polling: expect.stringContaining('LISTEN failed') });
+      const health = await new LedgerHealthIndicator(follower).isHealthy('ledger');
+      expect(health.ledger).toMatchObject({
+        status: 'up',
+        problems: [],
+        warnings: [expect.stringMatching(/replica feed only polls: LISTEN failed.*pooling mode/)],
+      });
+      expect(logger.messages('warn').filter((m) => /cannot LISTEN/.test(m))).toHaveLength(1);
+      expect(writer.getFeedStatus().polling).toBeNull();
+    } finally {
+      await follower.close();
+      await pool.end();
+    }
   }, 30_000);
 
   it('a server restart and a lost listening connection: the feed resumes from its cursor, without gaps or repeats', async () => {

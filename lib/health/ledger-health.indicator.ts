@@ -17,6 +17,8 @@ export interface LedgerHealthDetails extends StorageStats {
   feed: LedgerFeedStatus;
   /** What makes it down (empty when up). */
   problems: string[];
+  /** What works in a degraded way without making it down (e.g. the replica feed polling because `LISTEN` failed). */
+  warnings: string[];
 }
 
 /**
@@ -25,7 +27,8 @@ export interface LedgerHealthDetails extends StorageStats {
  * turns into 200 or 503. Down when the last write failed, when the unwritten backlog exceeds
  * `maxPendingEvents`, when the NDJSON store's lock was lost, when PostgreSQL does not answer
  * (the counts are stale), or when the replica feed lags beyond `maxFeedLagMs` or stopped.
- * The details are the store's stats, the feed's state, and the problems found.
+ * The details are the store's stats, the feed's state, the problems found, and warnings (up, but
+ * degraded: the replica feed polling because `LISTEN` failed).
  *
  * Provided and exported by `LedgerModule`:
  * `this.health.check([() => this.ledgerHealth.isHealthy('ledger')])`.
@@ -50,7 +53,8 @@ export class LedgerHealthIndicator {
     if (stats.countsStale) problems.push('the storage does not answer');
     if (feed.error !== null) problems.push(`the replica feed stopped: ${feed.error}`);
     else if (feed.lagMs !== null && feed.lagMs > maxFeedLagMs) problems.push(`the replica feed has not caught up for ${feed.lagMs} ms`);
-    const details: LedgerHealthDetails = { status: problems.length === 0 ? 'up' : 'down', ...stats, feed, problems };
+    const warnings = feed.polling !== null ? [`the replica feed only polls: ${feed.polling}`] : [];
+    const details: LedgerHealthDetails = { status: problems.length === 0 ? 'up' : 'down', ...stats, feed, problems, warnings };
     return { [key]: details } as Record<Key, LedgerHealthDetails>;
   }
 }

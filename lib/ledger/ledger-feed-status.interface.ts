@@ -11,4 +11,10 @@ export interface LedgerFeedStatus {
   lagMs: number | null;
   /** Why the feed stopped, if it did. */
   error: string | null;
+  /**
+   * Why the feed only polls instead of being woken by the store (PostgreSQL: `LISTEN` refused, e.g.
+   * behind a transaction pooler, or its connection lost), or null. It still delivers everything,
+   * within `pollIntervalMs` instead of milliseconds.
+   */
+  polling: string | null;
 }

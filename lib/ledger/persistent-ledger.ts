@@ -51,6 +51,7 @@ export class PersistentLedger extends RunLedger {
   /** When the feed last confirmed it had caught up, and why it stopped if it did. */
   private feedCaughtUpAt: number | null = null;
   private feedError: Error | null = null;
+  private feedPolling: string | null = null;
   /** Ends the report of this ledger's backlog and corrupt lines in the metrics. */
   private unobserve: (() => void) | null = null;
   /** While the feed starts over (first load, a rewrite on any replica): the store's events so far. */
@@ -262,6 +263,7 @@ export class PersistentLedger extends RunLedger {
       try {
         const known = (eventId: string) => this.undelivered.get(eventId);
         for await (const batch of this.store.tail({ after, signal: stop.signal, known })) {
+          this.feedPolling = batch.polling ?? null;
           this.applyFeedBatch(batch);
           if (batch.caughtUp) {
             this.feedCaughtUpAt = Date.now();
@@ -283,7 +285,7 @@ export class PersistentLedger extends RunLedger {
   getFeedStatus(): LedgerFeedStatus {
     const following = this.feed !== null && this.feedError === null;
     const lagMs = this.store.sharedByReplicas && this.feedCaughtUpAt !== null ? Date.now() - this.feedCaughtUpAt : null;
-    return { following, lagMs, error: this.feedError?.message ?? null };
+    return { following, lagMs, error: this.feedError?.message ?? null, polling: following ? this.feedPolling : null };
   }
 
   private async stopFeed(): Promise<void> {
@@ -323,6 +325,38 @@ export class PersistentLedger extends RunLedger {
     }
     this.committedCount = rebuilt.length;
     this.replaceEvents(rebuilt.concat(pending));
+    if (pending.length > 0) void this.dropEvictedOwnEvents(pending);
+  }
+
+  /**
+   * An own event kept by a rebuild as not delivered yet may have been committed, then evicted by a
+   * compaction on another replica before this replica's feed saw it: the feed will never deliver
+   * it. Once the candidates are durable, those the table no longer holds leave memory (a durable
+   * event the table lacks was evicted; one it holds is delivered by the feed in its turn).
+   */
+  private async dropEvictedOwnEvents(candidates: RunEvent[]): Promise<void> {
+    try {
+      for (;;) {
+        if (this.feed === null) return;
+        try {
+          await this.store.flush();
+          break;
+        } catch {
+          // The writer retries; look again once it may have succeeded.
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+      const held = await this.store.heldEventIds(candidates.map((e) => e.eventId));
+      const evicted = new Set(candidates.filter((e) => !held.has(e.eventId) && this.undelivered.has(e.eventId)).map((e) => e.eventId));
+      if (evicted.size === 0) return;
+      this.replaceEvents(this.events.filter((e) => !evicted.has(e.eventId)));
+      this.logger.log(
+        `${evicted.size} event(s) this replica wrote were evicted by a compaction before its feed delivered them; memory follows the store`,
+      );
+    } catch (err) {
+      if (this.feed !== null)
+        this.logger.warn(`Could not check this replica's own events against the store after a rewrite: ${(err as Error).message}`);
+    }
   }
 
   /** Puts an event the feed delivered at the end of the committed part (an own event moves there from the pending part). */

@@ -28,6 +28,11 @@ export interface FeedBatch {
    * event, and the batches from this one until `caughtUp` replace what a reader held.
    */
   reset: boolean;
+  /**
+   * Set when the feed cannot be woken by the store and only polls (PostgreSQL: `LISTEN` refused,
+   * e.g. behind a transaction pooler, or its connection lost): why. Absent or null when it is woken.
+   */
+  polling?: string | null | undefined;
 }
 
 /** Where {@link EventStore.tail} starts. */
@@ -131,11 +136,10 @@ export abstract class EventStore {
   /**
    * Keeps the newest `maxEvents` by timestamp (later-appended first among equal
    * timestamps), evicts the rest atomically, and returns how many it evicted.
-   * Queued events are written first. `onPaused`, when given, is called once
-   * they are durable and no write runs, right before the store decides what to
-   * evict: what was enqueued before that moment is compacted, what is enqueued
-   * after is written after the compaction and not evicted by it (the ledger
-   * uses this to evict exactly the same events from its memory).
+   * What was enqueued before the call is written first and compacted; what is
+   * enqueued after the call is written after the compaction and not evicted by
+   * it. `onPaused`, when given, is called once the writer is paused, right
+   * before the store decides what to evict.
    */
   abstract compact(maxEvents: number, onPaused?: () => void): Promise<number>;
 
@@ -172,6 +176,18 @@ export abstract class EventStore {
   /** For drivers: reports events refused for good, once they were set aside. */
   protected notifyRefused(eventIds: string[]): void {
     for (const listener of this.refusalListeners) listener(eventIds);
+  }
+
+  /**
+   * Which of `eventIds` the store holds now. The ledger asks a store shared by replicas about its
+   * own events that a compaction on another replica may have evicted before its feed delivered
+   * them. The default reads every stored event; drivers answer from an index.
+   */
+  async heldEventIds(eventIds: readonly string[]): Promise<Set<string>> {
+    const wanted = new Set(eventIds);
+    const held = new Set<string>();
+    for await (const batch of this.readBatches()) for (const event of batch) if (wanted.has(event.eventId)) held.add(event.eventId);
+    return held;
   }
 
   private async collect(query: EventQuery): Promise<RunEvent[]> {

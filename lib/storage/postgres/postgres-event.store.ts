@@ -255,6 +255,16 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     }
   }
 
+  /** Which of `eventIds` the table holds now (by its unique index on `event_id`). */
+  override async heldEventIds(eventIds: readonly string[]): Promise<Set<string>> {
+    await this.open();
+    const { rows }: { rows: { event_id: string }[] } = await this.pool.query(
+      `SELECT event_id FROM ${this.names.events} WHERE event_id = ANY($1::text[])`,
+      [eventIds],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
   /** Whether the events table exists (checked without creating anything). */
   async exists(): Promise<boolean> {
     const { rows }: { rows: { table: string | null }[] } = await this.pool.query('SELECT to_regclass($1)::text AS table', [this.names.qualified]);
@@ -498,7 +508,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) stop.abort();
     this.tails.add(stop);
-    const waker = new FeedWaker(this.pool, this.names.channel, this.listen, this.logger);
+    const waker = new FeedWaker(this.pool, this.names.channel, this.listen, this.pollIntervalMs, this.logger);
     try {
       await this.open();
       let cursor = await this.startCursor(options.after);
@@ -507,8 +517,9 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       let live = false;
       while (!stop.signal.aborted) {
         let page: FeedPage;
+        // Never fails: without LISTEN the tail polls, so the page is read either way.
+        await waker.ensureListening();
         try {
-          await waker.ensureListening();
           page = await this.readFeedPage(cursor, live ? options.known : undefined);
           failures = 0;
         } catch (err) {
@@ -532,7 +543,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
         const events = this.restoreRows(page);
         if (caughtUp) live = true;
         if (events.length > 0 || caughtUp || reset) {
-          yield { events, cursor: `${cursor.epoch}:${cursor.tx}:${cursor.position}`, caughtUp, reset };
+          yield { events, cursor: `${cursor.epoch}:${cursor.tx}:${cursor.position}`, caughtUp, reset, polling: waker.pollingReason };
           reset = false;
         }
         // Rows waiting for an older transaction become readable within milliseconds: look again soon.
@@ -711,10 +722,14 @@ interface FeedPage {
   decoded: boolean;
 }
 
+/** How long a tail whose `LISTEN` was refused polls before it tries `LISTEN` again. */
+const LISTEN_RETRY_MS = 30_000;
+
 /**
  * Wakes a tail when a batch commits (`LISTEN` on a connection of its own), or
- * when its poll interval has passed. A lost listening connection is replaced
- * on the next look; meanwhile the tail polls.
+ * when its poll interval has passed. When `LISTEN` is refused (e.g. behind a
+ * transaction pooler) the tail polls and tries again after {@link LISTEN_RETRY_MS};
+ * a lost or unobtainable listening connection is tried again on the next look.
  */
 class FeedWaker {
   private client: PgClientLike | null = null;
@@ -722,42 +737,66 @@ class FeedWaker {
   private broken: Error | null = null;
   private notified = false;
   private wake: (() => void) | null = null;
+  /** Why the last `LISTEN` failed, while the tail polls instead. */
+  private failure: string | null = null;
+  private retryAt = 0;
 
   constructor(
     private readonly pool: PgPoolLike,
     private readonly channel: string,
     private readonly enabled: boolean,
+    private readonly pollIntervalMs: number,
     private readonly logger: LoggerService,
   ) {}
 
+  /** Why the tail only polls now, or null when notifications wake it (or `listen: false` chose polling). */
+  get pollingReason(): string | null {
+    if (!this.enabled) return null;
+    if (this.failure !== null) return `LISTEN failed (${this.failure}); the feed polls every ${this.pollIntervalMs} ms`;
+    if (this.broken !== null) return `the listening connection was lost (${this.broken.message}); the feed polls until it is back`;
+    return null;
+  }
+
+  /** Listens when it does not yet and may try; never throws (a failure is logged once and reported by `pollingReason`). */
   async ensureListening(): Promise<void> {
     if (!this.enabled) return;
     if (this.client && !this.broken) return;
+    if (Date.now() < this.retryAt) return;
     await this.close();
-    const client = await this.pool.connect();
-    const onError = (err: Error) => {
-      this.broken = err;
-      this.wake?.();
-    };
-    const onNotification = () => {
-      this.notified = true;
-      this.wake?.();
-    };
-    const events = client as unknown as { on(event: string, listener: () => void): unknown; off(event: string, listener: () => void): unknown };
-    client.on('error', onError);
-    events.on('notification', onNotification);
-    this.detach = () => {
-      client.off('error', onError);
-      events.off('notification', onNotification);
-    };
-    this.client = client;
-    this.broken = null;
     try {
-      await client.query(`LISTEN ${this.channel}`);
+      const client = await this.pool.connect();
+      const onError = (err: Error) => {
+        this.broken = err;
+        this.wake?.();
+      };
+      const onNotification = () => {
+        this.notified = true;
+        this.wake?.();
+      };
+      const events = client as unknown as { on(event: string, listener: () => void): unknown; off(event: string, listener: () => void): unknown };
+      client.on('error', onError);
+      events.on('notification', onNotification);
+      this.detach = () => {
+        client.off('error', onError);
+        events.off('notification', onNotification);
+      };
+      this.client = client;
+      this.broken = null;
+      try {
+        await client.query(`LISTEN ${this.channel}`);
+      } catch (err) {
+        this.broken = err as Error;
+        await this.close();
+        // Refused by the server or a pooler: it will not work on the next look either.
+        this.retryAt = Date.now() + LISTEN_RETRY_MS;
+        throw err;
+      }
+      if (this.failure !== null) this.logger.log(`Ledger feed listens again (LISTEN ${this.channel}); it no longer only polls`);
+      this.failure = null;
     } catch (err) {
-      this.broken = err as Error;
-      this.logger.warn(`Ledger feed cannot LISTEN (${(err as Error).message}); it polls instead`);
-      throw err;
+      if (this.failure === null)
+        this.logger.warn(`Ledger feed cannot LISTEN (${(err as Error).message}); it polls every ${this.pollIntervalMs} ms meanwhile`);
+      this.failure = (err as Error).message;
     }
   }
 
