@@ -290,6 +290,7 @@ describe('nestjs-ledger command', () => {
         expect(row.timestamp).toBe(String(-1_000 * (i + 1)));
         expect(row.durationMs).toBe('-5');
         expect(row.eventId).toBe(`x${i}`);
+        expect(row.outcomeAccepted).toBe('true');
       });
       // Each neutralised cell is quoted as well.
       expect(safe.text).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
