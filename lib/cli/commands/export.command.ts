@@ -39,7 +39,7 @@ export function registerExportCommand(program: Command): void {
     .option('--csv-raw', "CSV: write every cell as stored, without the ' before formula-like text (for programs, not spreadsheets)")
     .action(async (target: string, options: ExportCommandOptions, command: Command) => {
       if (options.csvRaw && options.format !== 'csv') throw new CliExit(EXIT.usage, '--csv-raw applies to --format csv');
-      const store = await existingStore(target, options, cliLogger(command));
+      const store = await existingStore(target, options, cliLogger(command), 'read');
       const progress = ProgressBar.create('export', 'events', options, !options.out);
       const query: EventQuery = { from: options.from, to: options.to, taskId: options.task };
       const format =

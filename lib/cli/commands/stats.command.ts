@@ -16,7 +16,7 @@ export function registerStatsCommand(program: Command): void {
     'Reads without taking the lock, so it may run beside the app that writes the store.',
     false,
   ).action(async (target: string, options: StoreCommandOptions, command: Command) => {
-    const store = await existingStore(target, options, cliLogger(command));
+    const store = await existingStore(target, options, cliLogger(command), 'read');
     try {
       const stats = await store.getStats();
       const index = store instanceof FileEventStore ? await indexHealth(store) : null;

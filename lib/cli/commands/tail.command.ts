@@ -25,7 +25,7 @@ export function registerTailCommand(program: Command): void {
     .option('--task <id>', 'only the events of this task')
     .option('-n, --lines <count>', 'how many stored events to print first (0 with -f: only new events)', nonNegativeIntegerOption, 10)
     .action(async (target: string, options: TailCommandOptions, command: Command) => {
-      const store = await existingStore(target, options, cliLogger(command));
+      const store = await existingStore(target, options, cliLogger(command), 'read');
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
