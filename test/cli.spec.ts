@@ -2,16 +2,20 @@
  * The nestjs-ledger command, run as a real child process on real stores (NDJSON directories and
  * PostgreSQL tables), a damaged one included; its progress bar under a real pseudo-terminal.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { Pool } from 'pg';
 import { FileEventStore, PostgresEventStore, RunEvent, createPersistentLedger } from '../lib';
+import { displayBytes, displayTime } from '../lib/cli/display-format';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { LineChild } from './helpers/child-process';
 import { uniqueSchema, usePostgres } from './helpers/postgres';
 import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+import { waitUntil } from './helpers/wait';
 
 const CLI = join(__dirname, '..', 'dist', 'cli', 'nestjs-ledger.js');
 
@@ -24,6 +28,18 @@ interface Run {
 function cli(...args: string[]): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the command with stdout a real pipe that the reader closes after the first chunk (as `| head -1` does). */
+async function cliIntoClosedPipe(...args: string[]): Promise<{ status: number | null; firstChunk: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  const [first] = (await once(child.stdout, 'data')) as [Buffer];
+  child.stdout.destroy();
+  const [status] = await exited;
+  return { status, firstChunk: first.toString('utf8'), stderr };
 }
 
 /** Events with known ids and times, one per task `t0`..`t2` in turn. */
@@ -72,6 +88,7 @@ describe('nestjs-ledger command', () => {
   });
 
   it('wrong usage exits 2 with a message on stderr; a missing store exits 1 and creates nothing', () => {
+    expect(cli()).toMatchObject({ status: 2, stdout: '', stderr: expect.stringContaining('Usage: nestjs-ledger') });
     expect(cli('frobnicate')).toMatchObject({ status: 2, stdout: '', stderr: expect.stringContaining("unknown command 'frobnicate'") });
     expect(cli('compact', makeTempDir())).toMatchObject({ status: 2, stderr: expect.stringContaining("required option '--max-events <count>'") });
     expect(cli('compact', '--max-events', 'many', makeTempDir())).toMatchObject({
@@ -204,6 +221,135 @@ describe('nestjs-ledger command', () => {
       expect((await follower.exited).code).toBe(0);
     });
 
+    it('stats: the size in the unit that fits it (B, KiB, MiB, GiB)', async () => {
+      const dir = await ndjsonStore(sampleEvents(1));
+      const size = JSON.parse(cli('stats', '--json', dir).stdout).storageSizeBytes;
+      expect(size).toBeGreaterThan(0);
+      expect(size).toBeLessThan(1024);
+      expect(cli('stats', dir).stdout).toMatch(new RegExp(`^size +${size} B$`, 'm'));
+      expect(cli('stats', await ndjsonStore(events)).stdout).toMatch(/^size +\d+\.\d KiB$/m);
+    });
+
+    it('stats and tail show a stored timestamp that is not a date as its number, and exit 0', async () => {
+      const dir = await ndjsonStore(sampleEvents(3));
+      // Written directly, as another tool or an older release could have: 1.7e18 ms is past the year 275760.
+      appendFileSync(join(dir, 'events.ndjson'), JSON.stringify({ ...sampleEvents(1, 3)[0], eventId: 'far', timestamp: 1.7e18 }) + '\n');
+      const stats = cli('stats', dir);
+      expect(stats).toMatchObject({ status: 0, stderr: expect.not.stringContaining('Invalid time value') });
+      expect(stats.stdout).toMatch(/^span +\S+/m);
+      const tail = cli('tail', dir);
+      expect(tail).toMatchObject({ status: 0, stderr: expect.not.stringContaining('Invalid time value') });
+      expect(tail.stdout).toContain(`${new Date(2_000).toISOString()}  t2  e2`);
+      // Whether the line is read as an event depends on the validator; when it is, its time is shown as a number.
+      if (stats.stdout.includes('1700000000000000000')) expect(stats.stdout).toContain('.. 1700000000000000000 (not a date)');
+      if (tail.stdout.includes('far')) expect(tail.stdout).toContain('1700000000000000000 (not a date)  t0  far');
+    });
+
+    it('export --format csv: cells that a spreadsheet would run as formulas start with a quote; --csv-raw leaves them as stored', async () => {
+      // Every formula trigger OWASP lists (= + - @ tab CR) leading a cell, in the string columns people can log.
+      const payloads = [
+        '=HYPERLINK("http://evil","x")',
+        "=cmd|' /C calc'!A0",
+        '=1+1',
+        '=SUM(A1:A2)',
+        '=DDE("cmd";"/C calc";"!A0")',
+        '+1+1',
+        "+cmd|' /C calc'!A0",
+        '+HYPERLINK("http://evil")',
+        '-1+1',
+        "-cmd|' /C calc'!A0",
+        '-2',
+        '@SUM(1+1)',
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        '@HYPERLINK("http://evil")',
+        '\t=1+1',
+        "\t=cmd|' /C calc'!A0",
+        '\t+1',
+        '\r=1+1',
+        "\r=cmd|' /C calc'!A0",
+        '\r-1',
+        '\r\n=1+1',
+      ];
+      expect(payloads).toHaveLength(21);
+      const logged = payloads.map((payload, i) => ({
+        ...runEventInput({ taskId: payload, guidanceHash: payload, sessionId: payload, timestamp: -1_000 * (i + 1), durationMs: -5 }),
+        eventId: `x${i}`,
+      })) as RunEvent[];
+      const dir = await ndjsonStore(logged);
+      const read = (...extra: string[]) => {
+        const run = cli('export', '--format', 'csv', ...extra, dir);
+        expect(run).toMatchObject({ status: 0, stderr: '' });
+        return { text: run.stdout, rows: parse(run.stdout, { columns: true }) as Record<string, string>[] };
+      };
+
+      const safe = read();
+      expect(safe.rows).toHaveLength(21);
+      safe.rows.forEach((row, i) => {
+        for (const column of ['taskId', 'guidanceHash', 'sessionId']) expect(row[column]).toBe(`'${payloads[i]}`);
+        // The ledger's own numbers are not formulas: a negative number stays a number.
+        expect(row.timestamp).toBe(String(-1_000 * (i + 1)));
+        expect(row.durationMs).toBe('-5');
+        expect(row.eventId).toBe(`x${i}`);
+        expect(row.outcomeAccepted).toBe('true');
+      });
+      // Each neutralised cell is quoted as well.
+      expect(safe.text).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
+      expect(safe.text).toContain(`"'-2"`);
+
+      const raw = read('--csv-raw');
+      raw.rows.forEach((row, i) => expect([row.taskId, row.guidanceHash, row.sessionId]).toEqual([payloads[i], payloads[i], payloads[i]]));
+      expect(cli('export', '--csv-raw', dir)).toMatchObject({ status: 2, stderr: expect.stringContaining('--csv-raw applies to --format csv') });
+    });
+
+    it('a closed output pipe ends tail and export quietly with status 0; an --out that cannot be created is a plain message, exit 1', async () => {
+      const dir = await ndjsonStore(sampleEvents(5_000));
+      for (const args of [
+        ['tail', '-n', '20000', dir],
+        ['export', '--format', 'csv', dir],
+        ['export', dir],
+      ]) {
+        const piped = await cliIntoClosedPipe(...args);
+        expect(piped.firstChunk.length).toBeGreaterThan(0);
+        expect(piped).toMatchObject({ status: 0, stderr: '' });
+      }
+      const out = join(makeTempDir(), 'missing-dir', 'x.csv');
+      const failed = cli('export', '--format', 'csv', '--out', out, dir);
+      expect(failed).toMatchObject({ status: 1, stdout: '' });
+      expect(failed.stderr).toBe(`nestjs-ledger: cannot write ${out}: ENOENT: no such file or directory, open '${out}'\n`);
+    });
+
+    it('tail -n 0 prints no stored event; tail -f -n 0 prints only the new ones, and polls without piling up abort listeners', async () => {
+      const dir = await ndjsonStore(events);
+      expect(cli('tail', '-n', '0', dir)).toMatchObject({ status: 0, stdout: '', stderr: '' });
+      expect(cli('tail', '-n', '-1', dir)).toMatchObject({ status: 2, stderr: expect.stringContaining('must be a non-negative integer') });
+
+      const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, logger: new CapturingLogger() });
+      await ledger.init();
+      const follower = new LineChild(CLI, ['tail', '-f', '--json', '-n', '0', dir]);
+      try {
+        // Until the command has caught up, a logged event is a stored one (not printed): log until one is printed.
+        await waitUntil(async () => {
+          ledger.logEvent(runEventInput({ taskId: 'live' }));
+          await ledger.flush();
+          return follower.lines.length > 0;
+        });
+        // Each event waits for the line of the previous one: over a dozen polls of the file (one abort listener each before the fix).
+        for (let i = 0; i < 15; i++) {
+          const live = ledger.logEvent(runEventInput({ taskId: 'live' }));
+          await ledger.flush();
+          await follower.waitFor((line) => line.includes(live.eventId));
+        }
+      } finally {
+        follower.process.kill('SIGINT');
+        await ledger.close();
+      }
+      expect((await follower.exited).code).toBe(0);
+      // The events logged before the command caught up are stored ones: only 'live' events are printed, never e0..e29.
+      expect(follower.lines.map((line) => JSON.parse(line).taskId)).toEqual(follower.lines.map(() => 'live'));
+      expect(follower.lines.length).toBeGreaterThan(0);
+      expect(follower.stderr).toBe('');
+    });
+
     it('compact: refuses while an app holds the store (exit 4), evicts the oldest once it is stopped', async () => {
       const dir = await ndjsonStore(events);
       const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, logger: new CapturingLogger() });
@@ -299,6 +445,67 @@ describe('nestjs-ledger command', () => {
       }
       expect((await follower.exited).code).toBe(0);
       expect(JSON.parse(cli(...args('compact', '--max-events', '5', '--json')).stdout)).toMatchObject({ evicted: 9, eventCount: 5 });
+    });
+    it('read commands never migrate: a version 3 table is read as it is, an older one is refused naming the versions (exit 1)', async () => {
+      const url = server().connectionString;
+      const pool = new Pool({ connectionString: url });
+      const versions = async (schema: string) =>
+        (await pool.query(`SELECT version FROM "${schema}".ledger_events_schema ORDER BY version`)).rows.map((r) => r.version);
+      try {
+        // Version 3: what the release before the notify trigger left (as in postgres-module.spec.ts).
+        const v3 = uniqueSchema('cli_v3');
+        const store = new PostgresEventStore({ connectionString: url, schema: v3, logger: new CapturingLogger() });
+        store.enqueue(sampleEvents(4));
+        await store.close();
+        await pool.query(`DROP TRIGGER ledger_events_notify ON "${v3}".ledger_events; DROP FUNCTION "${v3}".ledger_events_notify();
+          DROP INDEX "${v3}".ledger_events_task_idx; CREATE INDEX ledger_events_task_idx ON "${v3}".ledger_events (task_id, position);
+          DELETE FROM "${v3}".ledger_events_schema WHERE version = 4`);
+        expect(JSON.parse(cli('stats', '--json', '--schema', v3, url).stdout)).toMatchObject({ eventCount: 4 });
+        expect(cli('verify', '--schema', v3, url)).toMatchObject({ status: 0, stdout: expect.stringContaining('4 valid event(s)') });
+        expect(cli('export', '--task', 't1', '--schema', v3, url).stdout).toContain('"e1"');
+        expect(cli('tail', '-n', '1', '--schema', v3, url).stdout).toContain('e3');
+        expect(await versions(v3)).toEqual([1, 2, 3]);
+        const { rows: triggers } = await pool.query(`SELECT 1 FROM pg_trigger WHERE tgname = 'ledger_events_notify' AND tgrelid = $1::regclass`, [
+          `"${v3}".ledger_events`,
+        ]);
+        expect(triggers).toEqual([]);
+
+        // Version 2: before the feed; the read path needs its column, so the commands say so and change nothing.
+        await pool.query(`DROP TABLE "${v3}".ledger_events_feed; ALTER TABLE "${v3}".ledger_events DROP COLUMN tx;
+          DELETE FROM "${v3}".ledger_events_schema WHERE version = 3`);
+        for (const command of ['stats', 'verify', 'export', 'tail']) {
+          const refused = cli(command, '--schema', v3, url);
+          expect(refused).toMatchObject({ status: 1, stdout: '' });
+          expect(refused.stderr).toContain(`"${v3}"."ledger_events" has schema version 2; reading it needs version 3 or later`);
+        }
+        expect(await versions(v3)).toEqual([1, 2]);
+        const { rows: columns } = await pool.query(
+          `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'ledger_events' AND column_name = 'tx'`,
+          [v3],
+        );
+        expect(columns).toEqual([]);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  describe('display formats', () => {
+    it('a time outside the Date range, NaN or Infinity is shown as its number with a marker instead of throwing', () => {
+      expect(displayTime(0)).toBe('1970-01-01T00:00:00.000Z');
+      expect(displayTime(8.64e15)).toBe('+275760-09-13T00:00:00.000Z');
+      expect(displayTime(1.7e18)).toBe('1700000000000000000 (not a date)');
+      expect(displayTime(-8.64e15 - 1)).toBe('-8640000000000001 (not a date)');
+      expect(displayTime(NaN)).toBe('NaN (not a date)');
+      expect(displayTime(Infinity)).toBe('Infinity (not a date)');
+    });
+
+    it('sizes in the unit that fits them', () => {
+      expect(displayBytes(0)).toBe('0 B');
+      expect(displayBytes(1_069)).toBe('1.0 KiB');
+      expect(displayBytes(1_023)).toBe('1023 B');
+      expect(displayBytes(5 * 1024 * 1024 + 300_000)).toBe('5.3 MiB');
+      expect(displayBytes(3 * 1024 ** 3)).toBe('3.00 GiB');
     });
   });
 

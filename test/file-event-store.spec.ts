@@ -1,4 +1,5 @@
 import { cpSync, existsSync, rmSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
 import { FileEventStore, LedgerLockedError, LedgerValidationError, RunEvent, RunLedger, createEventStore } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
@@ -340,5 +341,23 @@ describe('FileEventStore', () => {
     appendFileSync(join(dir, 'events.ndjson'), '{"torn');
     const reader = openStore(dir);
     expect((await reader.readAll()).map((e) => e.timestamp)).toEqual([1]);
+  });
+
+  it('a tail in a process that does not write the store polls without adding an abort listener per poll', async () => {
+    const dir = makeTempDir();
+    const writer = openStore(dir);
+    await writer.append(event());
+    const stop = new AbortController();
+    const feed = openStore(dir).tail({ after: null, signal: stop.signal })[Symbol.asyncIterator]();
+    expect((await feed.next()).value).toMatchObject({ caughtUp: true });
+    // Each append is seen by a later poll: at least 15 polls, each with its abortable wait.
+    for (let i = 0; i < 15; i++) {
+      const appended = event();
+      await writer.append(appended);
+      expect((await feed.next()).value.events).toEqual([appended]);
+      expect(getEventListeners(stop.signal, 'abort').length).toBeLessThanOrEqual(1);
+    }
+    stop.abort();
+    expect((await feed.next()).done).toBe(true);
   });
 });

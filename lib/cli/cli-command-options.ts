@@ -36,6 +36,13 @@ export function positiveIntegerOption(value: string): number {
   return n;
 }
 
+/** Parses a count that may be 0 (e.g. `tail -n 0`: no stored event). */
+export function nonNegativeIntegerOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
 /** Parses a time bound: epoch milliseconds or an ISO 8601 date. */
 export function timeOption(value: string): number {
   const n = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : Date.parse(value);

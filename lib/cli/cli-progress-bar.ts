@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import { displayBytes } from './display-format';
 
 /** When a command draws a progress bar: `--progress` forces it, `--no-progress` turns it off. */
 export interface ProgressChoice {
@@ -59,11 +60,7 @@ export class ProgressBar {
   }
 
   private format(value: number): string {
-    if (this.unit === 'bytes') {
-      if (value >= 1024 * 1024 * 1024) return `${(value / 1024 ** 3).toFixed(2)} GiB`;
-      if (value >= 1024 * 1024) return `${(value / 1024 ** 2).toFixed(1)} MiB`;
-      return `${(value / 1024).toFixed(0)} KiB`;
-    }
+    if (this.unit === 'bytes') return displayBytes(value);
     return `${Math.round(value).toLocaleString('en-US')} ${this.unit}`;
   }
 }

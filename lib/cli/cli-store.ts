@@ -11,6 +11,12 @@ export interface StoreLocation {
   table?: string | undefined;
 }
 
+/**
+ * What a command does with a store: `read` never changes it (a PostgreSQL table of an older
+ * schema version is read as it is, or refused, never migrated); `write` creates or migrates it.
+ */
+export type StoreAccess = 'read' | 'write';
+
 /** Whether a store argument is a PostgreSQL connection string rather than a directory. */
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
@@ -24,6 +30,7 @@ export function openStore(
   target: string,
   location: StoreLocation,
   logger: CliLogger,
+  access: StoreAccess,
   onCompactionProgress?: ProgressListener,
 ): FileEventStore | PostgresEventStore {
   if (isPostgresUrl(target)) {
@@ -34,6 +41,7 @@ export function openStore(
       autoFlush: false,
       logger,
       pollIntervalMs: 250,
+      migrate: access === 'write',
     });
   }
   return new FileEventStore({ storagePath: target, autoFlush: false, logger, onCompactionProgress });
@@ -45,12 +53,23 @@ export function describeStore(store: EventStore): string {
   return `${location} (${driver})`;
 }
 
-/** The store at `target`, refusing with exit status 1 when there is none (nothing is created). */
-export async function existingStore(target: string, location: StoreLocation, logger: CliLogger, onCompactionProgress?: ProgressListener) {
-  const store = openStore(target, location, logger, onCompactionProgress);
+/**
+ * The store at `target`, refusing with exit status 1 when there is none (nothing is created) or,
+ * for `read`, when its PostgreSQL table is of a schema version the command cannot read as it is.
+ */
+export async function existingStore(
+  target: string,
+  location: StoreLocation,
+  logger: CliLogger,
+  access: StoreAccess,
+  onCompactionProgress?: ProgressListener,
+) {
+  const store = openStore(target, location, logger, access, onCompactionProgress);
   let found: boolean;
   try {
     found = await store.exists();
+    // Opened here so that a table the command cannot read fails before any output.
+    if (found && store instanceof PostgresEventStore) await store.open();
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;

@@ -35,7 +35,8 @@ export async function runLedgerCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      // --help, help and --version exit 0; the usage shown because no command was given is wrong usage.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (err instanceof CliExit) {
       process.stderr.write(`nestjs-ledger: ${err.message}\n`);
@@ -55,7 +56,19 @@ function readVersion(): string {
   return (require('../../package.json') as { version: string }).version;
 }
 
+/**
+ * A reader that closes the output pipe (`| head -1`) ends the command quietly with status 0, as
+ * Unix tools do; any other failure to write stdout is a plain message and status 1.
+ */
+function endQuietlyWhenOutputCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`nestjs-ledger: cannot write the output: ${err.message}\n`);
+    process.exit(err.code === 'EPIPE' ? EXIT.ok : EXIT.failed);
+  });
+}
+
 if (require.main === module) {
+  endQuietlyWhenOutputCloses();
   void runLedgerCli(process.argv).then((status) => {
     process.exitCode = status;
   });

@@ -21,7 +21,7 @@ export function registerCompactCommand(program: Command): void {
     .requiredOption('--max-events <count>', 'how many events to keep', positiveIntegerOption)
     .action(async (target: string, options: CompactCommandOptions, command: Command) => {
       const progress = ProgressBar.create('compact', 'bytes', options);
-      const store = await existingStore(target, options, cliLogger(command), (done, total) => progress.update(done, total));
+      const store = await existingStore(target, options, cliLogger(command), 'write', (done, total) => progress.update(done, total));
       try {
         const evicted = await store.compact(options.maxEvents).finally(() => progress.stop());
         const { eventCount } = await store.getStats();

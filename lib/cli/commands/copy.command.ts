@@ -32,8 +32,8 @@ export function registerCopyCommand(program: Command): void {
     .action(async (options: CopyCommandOptions, command: Command) => {
       if (options.from === options.to) throw new CliExit(EXIT.usage, '--from and --to are the same store');
       const logger = cliLogger(command);
-      const source = await existingStore(options.from, options, logger);
-      const target = openStore(options.to, options, logger);
+      const source = await existingStore(options.from, options, logger, 'read');
+      const target = openStore(options.to, options, logger, 'write');
       const progress = ProgressBar.create('copy', 'events', options);
       let result;
       try {

@@ -5,6 +5,7 @@ import { describesLog, readSavedIndex } from '../../storage/file/index-file';
 import { StorageStats } from '../../storage/storage-stats.interface';
 import { StoreCommandOptions, cliLogger, storeCommand, writeOut } from '../cli-command-options';
 import { describeStore, existingStore } from '../cli-store';
+import { displayBytes, displayTime } from '../display-format';
 
 /** `nestjs-ledger stats <store>`: counts, span, size, corrupt lines, index health. */
 export function registerStatsCommand(program: Command): void {
@@ -15,7 +16,7 @@ export function registerStatsCommand(program: Command): void {
     'Reads without taking the lock, so it may run beside the app that writes the store.',
     false,
   ).action(async (target: string, options: StoreCommandOptions, command: Command) => {
-    const store = await existingStore(target, options, cliLogger(command));
+    const store = await existingStore(target, options, cliLogger(command), 'read');
     try {
       const stats = await store.getStats();
       const index = store instanceof FileEventStore ? await indexHealth(store) : null;
@@ -39,12 +40,12 @@ async function indexHealth(
 }
 
 function formatStats(store: string, stats: StorageStats, index: string | null): string {
-  const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
+  const time = (t: number | null) => (t === null ? '-' : displayTime(t));
   const rows: [string, string][] = [
     ['store', store],
     ['events', stats.eventCount.toLocaleString('en-US')],
     ['span', stats.oldestEvent === null ? 'empty' : `${time(stats.oldestEvent)} .. ${time(stats.newestEvent)}`],
-    ['size', `${(stats.storageSizeBytes / 1024 / 1024).toFixed(2)} MiB`],
+    ['size', displayBytes(stats.storageSizeBytes)],
     ['corrupt lines', String(stats.corruptLines)],
     ['refused events', String(stats.refusedEvents)],
   ];

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { RunEvent } from '../../events/run-event.interface';
-import { StoreCommandOptions, cliLogger, positiveIntegerOption, storeCommand, writeOut } from '../cli-command-options';
+import { StoreCommandOptions, cliLogger, nonNegativeIntegerOption, storeCommand, writeOut } from '../cli-command-options';
 import { existingStore } from '../cli-store';
+import { displayTime } from '../display-format';
 
 interface TailCommandOptions extends StoreCommandOptions {
   follow?: boolean;
@@ -22,9 +23,9 @@ export function registerTailCommand(program: Command): void {
   )
     .option('-f, --follow', 'keep printing events as they are stored')
     .option('--task <id>', 'only the events of this task')
-    .option('-n, --lines <count>', 'how many stored events to print first', positiveIntegerOption, 10)
+    .option('-n, --lines <count>', 'how many stored events to print first (0 with -f: only new events)', nonNegativeIntegerOption, 10)
     .action(async (target: string, options: TailCommandOptions, command: Command) => {
-      const store = await existingStore(target, options, cliLogger(command));
+      const store = await existingStore(target, options, cliLogger(command), 'read');
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -39,7 +40,7 @@ export function registerTailCommand(program: Command): void {
           if (live) {
             if (events.length > 0) await print(events);
           } else {
-            last = last.concat(events).slice(-options.lines);
+            last = options.lines === 0 ? [] : last.concat(events).slice(-options.lines);
             if (batch.caughtUp) {
               await print(last);
               last = [];
@@ -60,5 +61,5 @@ export function registerTailCommand(program: Command): void {
 export function summary(event: RunEvent): string {
   const tests = event.testResults.ran ? `tests ${event.testResults.passed} passed ${event.testResults.failed} failed` : 'tests not run';
   const outcome = event.outcomeAccepted === null ? 'outcome pending' : event.outcomeAccepted ? 'accepted' : 'rejected';
-  return `${new Date(event.timestamp).toISOString()}  ${event.taskId}  ${event.eventId}  ${tests}, ${event.violations.length} violation(s), ${outcome}\n`;
+  return `${displayTime(event.timestamp)}  ${event.taskId}  ${event.eventId}  ${tests}, ${event.violations.length} violation(s), ${outcome}\n`;
 }

@@ -15,7 +15,7 @@ export function registerVerifyCommand(program: Command): void {
       'event_id) and why it is not a valid event. Takes no lock and changes nothing.',
     true,
   ).action(async (target: string, options: StoreCommandOptions, command: Command) => {
-    const store = await existingStore(target, options, cliLogger(command));
+    const store = await existingStore(target, options, cliLogger(command), 'read');
     const progress = ProgressBar.create('verify', store.sharedByReplicas ? 'rows' : 'bytes', options);
     let report: StoreVerification;
     try {

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { RunEvent } from '../../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 import { EventQuery, FeedBatch, TailOptions } from '../event-store';
@@ -20,17 +21,10 @@ import { StoreIndex, isBlankLine, parseStoredLine } from './store-index';
 /** How often a tail in a process that does not write the store looks for new lines. */
 const FOLLOW_POLL_MS = 200;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+/** Waits `ms`, or less when `signal` aborts (its listener is removed either way). */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await setTimeout(ms, undefined, { signal }).catch((err: Error) => {
+    if (err.name !== 'AbortError') throw err;
   });
 }
 

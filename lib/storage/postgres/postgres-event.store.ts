@@ -20,7 +20,14 @@ import { ledgerTelemetry, telemetryAttributes } from '../../metrics/ledger-telem
 import { from as copyFrom } from 'pg-copy-streams';
 
 /** Options of a {@link PostgresEventStore}: where the events are, and how its writer behaves. */
-export interface PostgresEventStoreOptions extends QueuedEventStoreOptions, PostgresStorageOptions {}
+export interface PostgresEventStoreOptions extends QueuedEventStoreOptions, PostgresStorageOptions {
+  /**
+   * Create or migrate the tables on open. `false` opens them for reading as they are (the
+   * `nestjs-ledger` read commands): nothing is created or changed, and `open()` fails naming the
+   * version found and the one needed when the table is older than reads support. @default true
+   */
+  migrate?: boolean | undefined;
+}
 
 /**
  * A queued event with its COPY row, UTF-8 encoded when it is logged (so encoding overlaps the previous
@@ -55,6 +62,9 @@ export function isDataRefusal(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && code.length === 5 && REFUSED_DATA_CLASSES.has(code.slice(0, 2));
 }
+/** The oldest schema version reads work on as it is (version 3 added the `tx` column they order by). */
+const OLDEST_READABLE_VERSION = 3;
+
 /** Current schema version; MIGRATIONS[i] takes a store from version i to i + 1. */
 const MIGRATIONS: ((names: TableNames) => string[])[] = [
   (n) => [
@@ -140,6 +150,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   private readonly leaseMs: number;
   private readonly listen: boolean;
   private readonly pollIntervalMs: number;
+  private readonly migrateOnOpen: boolean;
   /** Ends every running tail at close. */
   private readonly tails = new Set<AbortController>();
   private readonly holder = randomUUID();
@@ -177,6 +188,7 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     this.leaseMs = options.compactionLeaseMs ?? LEDGER_DEFAULTS.compactionLeaseMs;
     this.listen = options.listen ?? true;
     this.pollIntervalMs = options.pollIntervalMs ?? LEDGER_DEFAULTS.feedPollIntervalMs;
+    this.migrateOnOpen = options.migrate ?? true;
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -210,10 +222,13 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     return this.inserted;
   }
 
-  /** Connects and creates or migrates the schema (idempotent; safe when several replicas start at once). */
+  /**
+   * Connects and creates or migrates the schema (idempotent; safe when several replicas start at
+   * once); with `migrate: false`, checks that the tables can be read as they are.
+   */
   open(): Promise<void> {
     if (this.opened) return Promise.resolve();
-    this.opening ??= this.migrate()
+    this.opening ??= (this.migrateOnOpen ? this.migrate() : this.checkReadableSchema())
       .then(() => {
         this.opened = true;
       })
@@ -384,6 +399,27 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       );
     } finally {
       if (this.ownsPool) await this.pool.end().catch(() => undefined);
+    }
+  }
+
+  /** For `migrate: false`: reads the schema version without creating or locking anything. */
+  private async checkReadableSchema(): Promise<void> {
+    const { rows: found }: { rows: { versions: string | null }[] } = await this.pool.query('SELECT to_regclass($1)::text AS versions', [
+      this.names.versions,
+    ]);
+    let current = 0;
+    if (found[0].versions !== null) {
+      const { rows }: { rows: { version: number | null }[] } = await this.pool.query(`SELECT max(version) AS version FROM ${this.names.versions}`);
+      current = rows[0].version ?? 0;
+    }
+    if (current > MIGRATIONS.length || current < OLDEST_READABLE_VERSION) {
+      throw new LedgerConfigError(
+        'storage',
+        current > MIGRATIONS.length
+          ? `the table ${this.names.qualified} has schema version ${current}, newer than this release supports (${MIGRATIONS.length}); upgrade nestjs-ledger`
+          : `the table ${this.names.qualified} has schema version ${current}; reading it needs version ${OLDEST_READABLE_VERSION} or later, ` +
+              `and reads never migrate: start an app with this release once (it migrates to version ${MIGRATIONS.length})`,
+      );
     }
   }
 
