@@ -57,8 +57,9 @@ describe('ledger dashboard endpoints (sample app, NDJSON)', () => {
     expect(html).toContain('data-testid="headline"');
     expect(html).toContain("location.pathname.replace(/\\/+$/, '')");
     expect(html).toMatch(/--accent: #2f6feb/);
-    // Nothing loaded from elsewhere (the SVG namespace is a name, not a request).
-    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/|url\(/);
+    // Nothing loaded from elsewhere (the SVG namespace is a name, not a request; the icon is a data: URL).
+    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/<script[^>]+src=|<link[^>]+href="(?!data:)|https?:\/\/|url\(/);
+    expect(html).toMatch(/<link\s+rel="icon"\s+href="data:image\/svg\+xml,/);
   });
 
   it('summary of all time: the headline is computeMetrics(), the ranking is rankViolations(), the series add up', async () => {

@@ -10,3 +10,6 @@ export const {
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createLedgerDashboardOptions')
   .build();
+
+/** Options of {@link LedgerDashboardModule.forRootAsync}: `imports`, `inject` and `useFactory`, `useClass` or `useExisting`. */
+export type LedgerDashboardAsyncOptions = typeof ASYNC_OPTIONS_TYPE;

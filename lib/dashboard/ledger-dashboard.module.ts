@@ -1,5 +1,4 @@
-import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants';
+import { Controller, DynamicModule, Module, Provider } from '@nestjs/common';
 import { createDashboardController } from './ledger-dashboard.controller';
 import { LedgerDashboardGuards } from './ledger-dashboard.guards';
 import { ASYNC_OPTIONS_TYPE, ConfigurableDashboardModule, DASHBOARD_OPTIONS, OPTIONS_TYPE } from './ledger-dashboard.module-definition';
@@ -42,7 +41,8 @@ function withDashboard(definition: DynamicModule, initialPath: string): DynamicM
     inject: [DASHBOARD_OPTIONS],
     useFactory: (options: LedgerDashboardOptions) => {
       const resolved = resolveDashboardOptions(options);
-      routeTo(controller, resolved.path);
+      // Decorating again sets the route; Nest reads it when it registers routes, after every provider resolved.
+      Controller(resolved.path)(controller);
       return resolved;
     },
   };
@@ -51,8 +51,4 @@ function withDashboard(definition: DynamicModule, initialPath: string): DynamicM
     controllers: [controller],
     providers: [...(definition.providers ?? []), resolvedOptions, LedgerDashboardGuards, LedgerDashboardService],
   };
-}
-
-function routeTo(controller: Type<unknown>, path: string): void {
-  Reflect.defineMetadata(PATH_METADATA, path, controller);
 }
