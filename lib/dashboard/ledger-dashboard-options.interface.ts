@@ -15,7 +15,11 @@ export interface LedgerDashboardOptions {
 }
 
 /** The options with their defaults, as the controller and the guards read them. */
-export type ResolvedDashboardOptions = Required<Pick<LedgerDashboardOptions, 'path' | 'pageSize'>> & { guards: (Type<CanActivate> | CanActivate)[] };
+export interface ResolvedDashboardOptions {
+  path: string;
+  pageSize: number;
+  guards: (Type<CanActivate> | CanActivate)[];
+}
 
 /** Injection token of the {@link ResolvedDashboardOptions}. */
 export const DASHBOARD_RESOLVED_OPTIONS = Symbol('LEDGER_DASHBOARD_RESOLVED_OPTIONS');
