@@ -49,6 +49,7 @@ export type { CopyNdjsonToPostgresOptions } from './storage/postgres/copy-ndjson
 export { LedgerModule } from './module/ledger.module';
 export { LedgerDashboardModule } from './dashboard/ledger-dashboard.module';
 export type { LedgerDashboardOptions } from './dashboard/ledger-dashboard-options.interface';
+export type { LedgerDashboardAsyncOptions } from './dashboard/ledger-dashboard.module-definition';
 export type { DashboardSummary, DashboardSeriesPoint } from './dashboard/dashboard-aggregates';
 export type { DashboardRunsPage, DashboardRunRow, DashboardRunsQuery } from './dashboard/dashboard-runs';
 export { LEDGER_COMPACTION_JOB, DEFAULT_COMPACTION_CRON } from './module/ledger.constants';

@@ -4,18 +4,23 @@
  * filters and paging select the right runs, a new event arrives on the stream, guards apply.
  */
 import { AddressInfo } from 'node:net';
-import { INestApplication, Module } from '@nestjs/common';
+import { CanActivate, ExecutionContext, INestApplication, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { LedgerDashboardModule, LedgerModule, PersistentLedger } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
+import { appendEventLines } from './helpers/ndjson';
 import { uniqueSchema, usePostgres } from './helpers/postgres';
 import { T0, seedRuns } from './helpers/dashboard-runs';
 import { runEventInput, violation } from './helpers/run-events';
 import { RunningSample, startSampleApp } from './helpers/sample-app';
+import { openSse } from './helpers/sse';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 import { waitUntil } from './helpers/wait';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** JavaScript dates reach ±8.64e15 ms; a timestamp beyond cannot be shown as one. */
+const isDate = (t: number) => Math.abs(t) <= 8.64e15;
 
 async function getJson(base: string, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(base + path, { headers });
@@ -52,8 +57,9 @@ describe('ledger dashboard endpoints (sample app, NDJSON)', () => {
     expect(html).toContain('data-testid="headline"');
     expect(html).toContain("location.pathname.replace(/\\/+$/, '')");
     expect(html).toMatch(/--accent: #2f6feb/);
-    // Nothing loaded from elsewhere (the SVG namespace is a name, not a request).
-    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/|url\(/);
+    // Nothing loaded from elsewhere (the SVG namespace is a name, not a request; the icon is a data: URL).
+    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/<script[^>]+src=|<link[^>]+href="(?!data:)|https?:\/\/|url\(/);
+    expect(html).toMatch(/<link\s+rel="icon"\s+href="data:image\/svg\+xml,/);
   });
 
   it('summary of all time: the headline is computeMetrics(), the ranking is rankViolations(), the series add up', async () => {
@@ -168,6 +174,104 @@ describe('ledger dashboard endpoints (sample app, NDJSON)', () => {
     expect(body.metrics).toEqual(ledger.computeMetrics());
     expect(body.ranking).toEqual(ledger.rankViolations());
   });
+
+  it('a stream opened with Last-Event-ID first replays what was stored after that event, then follows', async () => {
+    const logged = [1, 2, 3].map((i) => ledger.logEvent(runEventInput({ taskId: `replay-${i}`, timestamp: T0 + 400 * HOUR })));
+    await ledger.flush();
+    const stream = await openSse(`${sample.base}/ledger/api/stream`, { 'last-event-id': logged[0].eventId });
+    try {
+      expect(stream.status).toBe(200);
+      await waitUntil(() => stream.events.length >= 2, 10_000, 'the two events after Last-Event-ID');
+      const fourth = ledger.logEvent(runEventInput({ taskId: 'replay-4', timestamp: T0 + 400 * HOUR }));
+      await ledger.flush();
+      await waitUntil(() => stream.events.some((e) => e.id === fourth.eventId), 10_000, 'the event logged after reconnecting');
+      expect(stream.events.map((e) => [e.type, e.id])).toEqual([logged[1], logged[2], fourth].map((e) => ['run', e.eventId]));
+      expect(JSON.parse(stream.events[0].data)).toMatchObject({ eventId: logged[1].eventId, taskId: 'replay-2' });
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('a stream opened with a Last-Event-ID the ledger does not hold starts with a reset event', async () => {
+    const stream = await openSse(`${sample.base}/ledger/api/stream`, { 'last-event-id': 'compacted-away' });
+    try {
+      await waitUntil(() => stream.events.length >= 1, 10_000, 'the reset event');
+      expect(stream.events[0].type).toBe('reset');
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describe('ledger dashboard time axis, and stored timestamps that no date can hold', () => {
+  /** UTC midnight of "day 1"; runs on days 1, 2 and 5, tests run on days 2 and 5 only. */
+  const D1 = Date.UTC(2025, 2, 3);
+  const dated = [0, 1, 4].map((day) => ({
+    ...runEventInput({
+      taskId: `day-${day + 1}`,
+      timestamp: D1 + day * DAY + 10 * HOUR,
+      testResults: { ran: day > 0, passed: 1, failed: 0, skipped: 0 },
+    }),
+    eventId: `day-${day + 1}`,
+  }));
+  /** Written into the log directly, as an older version or another writer may have left it (the validator is not asked). */
+  const beyondDates = { ...runEventInput({ taskId: 'beyond-dates', timestamp: 1e16 }), eventId: 'beyond-dates' };
+  let sample: RunningSample;
+
+  beforeAll(async () => {
+    const dir = makeTempDir();
+    appendEventLines(dir, [dated[0], dated[1], beyondDates, dated[2]]);
+    sample = await startSampleApp(dir);
+  });
+  afterAll(async () => {
+    await sample.app.close();
+    removeTempDirs();
+  });
+
+  it('the series has a bucket for every day from the first run to the last, quiet days with zero runs', async () => {
+    const { body } = await getJson(sample.base, '/ledger/api/summary');
+    expect(body.window.bucket).toBe('day');
+    expect(body.series.map((p: { start: number; end: number }) => [p.start, p.end])).toEqual(
+      [0, 1, 2, 3, 4].map((day) => [D1 + day * DAY, D1 + (day + 1) * DAY]),
+    );
+    expect(body.series.map((p: { runs: number }) => p.runs)).toEqual([1, 1, 0, 0, 1]);
+    // A rate of no runs has no value (the chart's line breaks there), not zero.
+    expect(body.series.map((p: { testPassRate: number | null }) => p.testPassRate)).toEqual([null, 1, null, null, 1]);
+    expect(body.series.map((p: { violationRate: number | null }) => p.violationRate)).toEqual([0, 0, null, null, 0]);
+  });
+
+  it('a run whose timestamp is not a date is counted and listed with its raw timestamp, and left out of the time buckets', async () => {
+    // Held unless the store's validator refuses the line on reading; either way nothing else breaks.
+    const held = sample.ledger.getEvents();
+    expect(held.map((e) => e.eventId).filter((id) => id !== 'beyond-dates')).toEqual(['day-1', 'day-2', 'day-5']);
+    const summary = await getJson(sample.base, '/ledger/api/summary');
+    expect(summary.status).toBe(200);
+    expect(summary.body.metrics).toEqual(sample.ledger.computeMetrics());
+    expect(summary.body.span.undated).toBe(held.filter((e) => !isDate(e.timestamp)).length);
+    expect(summary.body.series.every((p: { start: number }) => isDate(p.start))).toBe(true);
+    expect(summary.body.series.reduce((n: number, p: { runs: number }) => n + p.runs, 0)).toBe(3);
+    const runs = await getJson(sample.base, '/ledger/api/runs');
+    expect(runs.status).toBe(200);
+    expect(runs.body.runs.map((r: { eventId: string; timestamp: number }) => [r.eventId, r.timestamp])).toEqual(
+      [...held].reverse().map((e) => [e.eventId, e.timestamp]),
+    );
+    expect((await getJson(sample.base, `/ledger/api/runs?from=${9e15}`)).body.total).toBe(held.filter((e) => e.timestamp >= 9e15).length);
+  });
+
+  it('runs from the first date to the last make at most 60 buckets, each a date, contiguous', async () => {
+    sample.ledger.logEvent(runEventInput({ taskId: 'earliest', timestamp: -8.64e15 + DAY }));
+    sample.ledger.logEvent(runEventInput({ taskId: 'latest', timestamp: 8.64e15 - DAY }));
+    await sample.ledger.flush();
+    const { body } = await getJson(sample.base, '/ledger/api/summary');
+    const series: { start: number; end: number; runs: number }[] = body.series;
+    expect(series.length).toBeGreaterThan(1);
+    expect(series.length).toBeLessThanOrEqual(60);
+    expect(series.every((p) => isDate(p.start) && p.end > p.start)).toBe(true);
+    expect(series.slice(1).every((p, i) => p.start === series[i].end)).toBe(true);
+    expect(series[0].start).toBeLessThanOrEqual(-8.64e15 + DAY);
+    expect(series.at(-1)!.end).toBeGreaterThan(8.64e15 - DAY);
+    expect(series.reduce((n, p) => n + p.runs, 0)).toBe(5);
+  });
 });
 
 describe('ledger dashboard guards', () => {
@@ -187,6 +291,58 @@ describe('ledger dashboard guards', () => {
     } finally {
       delete process.env.LEDGER_DASHBOARD_TOKEN;
       await sample.app.close();
+    }
+  });
+});
+
+describe('LedgerDashboardModule.forRootAsync', () => {
+  afterAll(removeTempDirs);
+
+  it('takes the path, guards and page size from a factory with injected providers', async () => {
+    @Injectable()
+    class DashboardSettings {
+      readonly path = '/ops/runs';
+      readonly token = 'from-settings';
+    }
+    @Module({ providers: [DashboardSettings], exports: [DashboardSettings] })
+    class SettingsModule {}
+    /** A guard class with a dependency of its own, resolved from the factory's imports. */
+    @Injectable()
+    class SettingsTokenGuard implements CanActivate {
+      constructor(private readonly settings: DashboardSettings) {}
+      canActivate(context: ExecutionContext): boolean {
+        return context.switchToHttp().getRequest<{ query: Record<string, string> }>().query.token === this.settings.token;
+      }
+    }
+    @Module({
+      imports: [
+        LedgerModule.forRoot({ storagePath: makeTempDir(), compaction: false }),
+        LedgerDashboardModule.forRootAsync({
+          imports: [SettingsModule],
+          inject: [DashboardSettings],
+          useFactory: async (settings: DashboardSettings) => ({
+            path: settings.path,
+            guards: [SettingsTokenGuard, { canActivate: (context: ExecutionContext) => context.getType() === 'http' }],
+            pageSize: 7,
+          }),
+        }),
+      ],
+    })
+    class AsyncDashboardModule {}
+    const app = await NestFactory.create(AsyncDashboardModule, { logger: new CapturingLogger() });
+    await app.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    try {
+      app.get(PersistentLedger).importEvents(seedRuns(20));
+      expect((await fetch(`${base}/ledger`)).status).toBe(404);
+      expect((await fetch(`${base}/ops/runs`)).status).toBe(403);
+      expect((await fetch(`${base}/ops/runs/api/runs?token=wrong`)).status).toBe(403);
+      expect((await fetch(`${base}/ops/runs?token=from-settings`)).status).toBe(200);
+      const runs = await getJson(base, '/ops/runs/api/runs?token=from-settings');
+      expect(runs.status).toBe(200);
+      expect(runs.body).toMatchObject({ total: 20, pageSize: 7, pages: 3 });
+    } finally {
+      await app.close();
     }
   });
 });

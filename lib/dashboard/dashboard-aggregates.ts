@@ -2,8 +2,9 @@ import { Subscription } from 'rxjs';
 import { RunEvent } from '../events/run-event.interface';
 import { PersistentLedger } from '../ledger/persistent-ledger';
 import { OptimizationMetrics, ViolationRanking } from '../ledger/ledger-metrics.interface';
+import { MAX_DATE_MS, MIN_DATE_MS, isDateTimestamp, timeBuckets } from './dashboard-time-buckets';
 
-/** Bucket width: summaries and charts work in whole hours (days are 24 of them). */
+/** Summaries work in whole hours; the charts' buckets are whole hours or wider. */
 export const HOUR_MS = 3_600_000;
 
 /** Sums over the events of one hour (or of a window: the sums of its hours). */
@@ -21,29 +22,35 @@ interface Sums {
   rules: Map<string, { frequency: number; rework: number }>;
 }
 
-/** One point of the charts: a bucket's start and its figures. */
+/** One point of the charts: a bucket (UTC) and its figures; a bucket without runs has no rates. */
 export interface DashboardSeriesPoint {
-  /** Bucket start, epoch ms. */
+  /** Bucket start, epoch ms (a date). */
   start: number;
+  /** Next bucket's start, epoch ms. */
+  end: number;
   runs: number;
-  /** Violations per 10 runs (as `computeMetrics`). */
-  violationRate: number;
-  /** Mean `reworkLines`. */
-  reworkLines: number;
+  /** Violations per 10 runs (as `computeMetrics`); null without runs. */
+  violationRate: number | null;
+  /** Mean `reworkLines`; null without runs. */
+  reworkLines: number | null;
   /** Runs whose tests ran and none failed, per run whose tests ran (null when none ran). */
   testPassRate: number | null;
 }
 
 /** `GET <path>/api/summary`: the window's headline metrics, ranking and series. */
 export interface DashboardSummary {
-  /** The window as applied: whole hours, `null` bounds for "all". */
-  window: { from: number | null; to: number | null; bucket: 'hour' | 'day' };
+  /** The window as applied: whole hours, `null` bounds for "all"; `bucket` names the series' bucket width (`hour`, `day`, `week`, `month`, `year`, `10 years`, ...). */
+  window: { from: number | null; to: number | null; bucket: string };
   metrics: OptimizationMetrics;
   ranking: ViolationRanking[];
+  /**
+   * Contiguous UTC buckets from the window's start (or its first run) to its end (or its last run),
+   * quiet ones included, at most 60; runs whose timestamp is not a date are in the metrics, not here.
+   */
   series: DashboardSeriesPoint[];
   outcomes: { accepted: number; rejected: number; pending: number };
-  /** Oldest and newest event timestamps in the ledger (for the page's time inputs). */
-  span: { oldest: number | null; newest: number | null };
+  /** Oldest and newest event timestamps in the ledger (for the page's time inputs), and how many are not dates (beyond ±8.64e15 ms). */
+  span: { oldest: number | null; newest: number | null; undated: number };
 }
 
 function emptySums(): Sums {
@@ -73,6 +80,7 @@ export class DashboardAggregates {
   private revision = -1;
   private oldest: number | null = null;
   private newest: number | null = null;
+  private undated = 0;
   private readonly subscription: Subscription;
 
   constructor(private readonly ledger: PersistentLedger) {
@@ -87,32 +95,48 @@ export class DashboardAggregates {
     const first = from === null ? null : Math.floor(from / HOUR_MS) * HOUR_MS;
     const last = to === null ? null : Math.floor(to / HOUR_MS) * HOUR_MS;
     const starts = [...this.hours.keys()].filter((h) => (first === null || h >= first) && (last === null || h <= last)).sort((a, b) => a - b);
-    const span = starts.length === 0 ? 0 : starts[starts.length - 1] - starts[0];
-    const bucket: 'hour' | 'day' = span > 2 * 24 * HOUR_MS ? 'day' : 'hour';
-    const width = bucket === 'day' ? 24 * HOUR_MS : HOUR_MS;
     const total = emptySums();
-    const buckets = new Map<number, Sums>();
-    for (const start of starts) {
-      const sums = this.hours.get(start)!;
-      merge(total, sums);
-      const key = Math.floor(start / width) * width;
-      let into = buckets.get(key);
-      if (!into) buckets.set(key, (into = emptySums()));
-      merge(into, sums);
-    }
+    for (const start of starts) merge(total, this.hours.get(start)!);
+    const { bucket, series } = this.series(
+      starts.filter(isDateTimestamp),
+      first === null ? null : clampToDates(first),
+      last === null ? null : clampToDates(last),
+    );
     return {
       window: { from: first, to: last === null ? null : last + HOUR_MS - 1, bucket },
       metrics: metricsOf(total),
       ranking: rankingOf(total),
-      series: [...buckets.entries()].map(([start, sums]) => ({
-        start,
-        runs: sums.runs,
-        violationRate: sums.runs === 0 ? 0 : (sums.violations / sums.runs) * 10,
-        reworkLines: sums.runs === 0 ? 0 : sums.rework / sums.runs,
-        testPassRate: sums.testsRan === 0 ? null : sums.testsPassed / sums.testsRan,
-      })),
+      series,
       outcomes: { accepted: total.accepted, rejected: total.rejected, pending: total.runs - total.accepted - total.rejected },
-      span: { oldest: this.oldest, newest: this.newest },
+      span: { oldest: this.oldest, newest: this.newest, undated: this.undated },
+    };
+  }
+
+  /** The buckets from `first` (or the first dated hour) to `last` (or the last), each with the sums of its hours. */
+  private series(datedHours: number[], first: number | null, last: number | null): { bucket: string; series: DashboardSeriesPoint[] } {
+    const lo = first ?? datedHours[0];
+    const hi = last ?? datedHours[datedHours.length - 1];
+    if (lo === undefined || hi === undefined || lo > hi) return { bucket: 'hour', series: [] };
+    const { label, buckets } = timeBuckets(lo, hi);
+    const sums = buckets.map(() => emptySums());
+    let i = 0;
+    for (const hour of datedHours) {
+      while (buckets[i].end <= hour) i++;
+      merge(sums[i], this.hours.get(hour)!);
+    }
+    return {
+      bucket: label,
+      series: buckets.map(({ start, end }, b) => {
+        const s = sums[b];
+        return {
+          start,
+          end,
+          runs: s.runs,
+          violationRate: s.runs === 0 ? null : (s.violations / s.runs) * 10,
+          reworkLines: s.runs === 0 ? null : s.rework / s.runs,
+          testPassRate: s.testsRan === 0 ? null : s.testsPassed / s.testsRan,
+        };
+      }),
     };
   }
 
@@ -127,6 +151,7 @@ export class DashboardAggregates {
     this.counted = new WeakSet();
     this.oldest = null;
     this.newest = null;
+    this.undated = 0;
     this.revision = this.ledger.memoryRevision;
     for (const event of this.ledger.getEvents()) this.add(event);
   }
@@ -155,9 +180,14 @@ export class DashboardAggregates {
         rule.rework += event.reworkLines;
       } else sums.rules.set(violation.ruleId, { frequency: 1, rework: event.reworkLines });
     }
+    if (!isDateTimestamp(event.timestamp)) this.undated++;
     if (this.oldest === null || event.timestamp < this.oldest) this.oldest = event.timestamp;
     if (this.newest === null || event.timestamp > this.newest) this.newest = event.timestamp;
   }
+}
+
+function clampToDates(t: number): number {
+  return Math.min(Math.max(t, MIN_DATE_MS), MAX_DATE_MS);
 }
 
 function merge(into: Sums, from: Sums): void {

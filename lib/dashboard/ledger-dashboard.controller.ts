@@ -1,13 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadRequestException, Controller, Get, Header, MessageEvent, NotFoundException, Param, Query, Sse, Type, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  Inject,
+  MessageEvent,
+  NotFoundException,
+  Param,
+  Query,
+  Sse,
+  Type,
+  UseGuards,
+} from '@nestjs/common';
 import { Observable, map } from 'rxjs';
 import { EvaluatorResult } from '../ledger/evaluators/evaluator.interface';
 import { RunEvent } from '../events/run-event.interface';
 import { DashboardSummary } from './dashboard-aggregates';
 import { DashboardRunsPage, DashboardRunsQuery, queryRuns, runRow } from './dashboard-runs';
 import { LedgerDashboardService } from './ledger-dashboard.service';
-import { LedgerDashboardOptions } from './ledger-dashboard-options.interface';
+import { LedgerDashboardGuards } from './ledger-dashboard.guards';
+import { DASHBOARD_RESOLVED_OPTIONS, ResolvedDashboardOptions } from './ledger-dashboard-options.interface';
 
 /** The page, with its styles and script inlined: one self-contained document, nothing from a CDN. */
 function dashboardPage(): string {
@@ -18,18 +33,20 @@ function dashboardPage(): string {
 }
 
 /**
- * The dashboard's controller for one `path` and set of guards: the page at `<path>` and its JSON
- * endpoints under `<path>/api` (a class per `forRoot`, since a controller's path and guards are
- * set by decorators).
+ * The dashboard's controller: the page at `<path>` and its JSON endpoints under `<path>/api`. A
+ * class per `forRoot`, since a controller's path is its class's metadata (`path` is where it starts;
+ * the module sets the resolved one). The options' guards run through {@link LedgerDashboardGuards}.
  */
-export function createDashboardController(
-  options: Required<Pick<LedgerDashboardOptions, 'path' | 'pageSize'>> & LedgerDashboardOptions,
-): Type<unknown> {
+export function createDashboardController(path: string): Type<unknown> {
   const page = dashboardPage();
 
-  @Controller(options.path)
+  @Controller(path)
+  @UseGuards(LedgerDashboardGuards)
   class LedgerDashboardController {
-    constructor(private readonly dashboard: LedgerDashboardService) {}
+    constructor(
+      private readonly dashboard: LedgerDashboardService,
+      @Inject(DASHBOARD_RESOLVED_OPTIONS) private readonly options: ResolvedDashboardOptions,
+    ) {}
 
     @Get()
     @Header('content-type', 'text/html; charset=utf-8')
@@ -60,7 +77,7 @@ export function createDashboardController(
         outcome,
         violations,
         page: positive('page', query.page) ?? 1,
-        pageSize: Math.min(positive('pageSize', query.pageSize) ?? options.pageSize, 500),
+        pageSize: Math.min(positive('pageSize', query.pageSize) ?? this.options.pageSize, 500),
       };
       return queryRuns(this.dashboard.events(), request);
     }
@@ -73,14 +90,20 @@ export function createDashboardController(
       return { event, evaluation: await this.dashboard.evaluate(event) };
     }
 
-    /** Server-Sent Events: each newly stored event as a runs-table row (`event: run`). */
+    /**
+     * Server-Sent Events: each newly stored event as a runs-table row (`event: run`, `id:` its event
+     * id). A reconnecting `EventSource` sends `Last-Event-ID`: the events stored after that one are
+     * sent first; if the ledger no longer holds it (compacted, another store), `event: reset` tells
+     * the page to load again.
+     */
     @Sse('api/stream')
-    stream(): Observable<MessageEvent> {
-      return this.dashboard.stored$.pipe(map((event) => ({ type: 'run', id: event.eventId, data: runRow(event) })));
+    stream(@Headers('last-event-id') lastEventId?: string): Observable<MessageEvent> {
+      return this.dashboard
+        .storedAfter(lastEventId || undefined)
+        .pipe(map((event) => (event === 'reset' ? { type: 'reset', data: {} } : { type: 'run', id: event.eventId, data: runRow(event) })));
     }
   }
 
-  if (options.guards && options.guards.length > 0) UseGuards(...options.guards)(LedgerDashboardController);
   return LedgerDashboardController;
 }
 

@@ -46,8 +46,33 @@ export class LedgerDashboardService implements OnModuleInit, OnApplicationBootst
     return this.ledger.evaluate(event);
   }
 
-  get stored$(): Observable<RunEvent> {
-    return this.ledger.events$;
+  /**
+   * Newly stored events (`events$`). With `lastEventId`: first the events memory holds after it
+   * (in store order), or `'reset'` when memory does not hold it; events both replayed from memory
+   * and stored afterwards (written but not yet durable when replayed) are sent once.
+   */
+  storedAfter(lastEventId: string | undefined): Observable<RunEvent | 'reset'> {
+    return new Observable<RunEvent | 'reset'>((subscriber) => {
+      const replayed = new Set<string>();
+      if (lastEventId !== undefined) {
+        // Memory and the subscription below are read in the same turn: nothing is stored in between.
+        const events = this.ledger.getEvents();
+        let at = events.length - 1;
+        while (at >= 0 && events[at].eventId !== lastEventId) at--;
+        if (at < 0) subscriber.next('reset');
+        for (let i = at + 1; at >= 0 && i < events.length; i++) {
+          replayed.add(events[i].eventId);
+          subscriber.next(events[i]);
+        }
+      }
+      return this.ledger.events$.subscribe({
+        next: (event) => {
+          if (!replayed.delete(event.eventId)) subscriber.next(event);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
   }
 
   onModuleDestroy(): void {

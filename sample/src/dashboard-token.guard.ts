@@ -3,6 +3,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 /**
  * Protects the ledger dashboard when LEDGER_DASHBOARD_TOKEN is set: a request must carry the token
  * in the `x-dashboard-token` header or the `token` query parameter. Without the variable, open.
+ * In a browser open `/ledger?token=<it>`: the page sends its query string with every request it makes.
  */
 @Injectable()
 export class DashboardTokenGuard implements CanActivate {

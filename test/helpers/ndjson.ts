@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunEvent } from '../../lib';
 
@@ -10,4 +10,12 @@ export function eventsOnDisk(dir: string): RunEvent[] {
     .split('\n')
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as RunEvent);
+}
+
+/**
+ * Appends events to a store directory's events.ndjson as JSON lines, as another writer (or an older
+ * version) might have left them: nothing validates them on the way in.
+ */
+export function appendEventLines(dir: string, events: unknown[]): void {
+  appendFileSync(join(dir, 'events.ndjson'), events.map((event) => `${JSON.stringify(event)}\n`).join(''));
 }

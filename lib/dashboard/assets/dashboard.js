@@ -3,11 +3,28 @@
 (() => {
   'use strict';
   const base = location.pathname.replace(/\/+$/, '');
-  const api = (path) => `${base}/api/${path}`;
+  // The page's own query parameters (a guard's ?token=, ...) go with every request it makes, the
+  // stream included (an EventSource cannot send headers), except the names the endpoints use themselves.
+  const API_PARAMS = new Set(['from', 'to', 'taskId', 'outcome', 'violations', 'page', 'pageSize']);
+  const pageParams = [...new URLSearchParams(location.search)].filter(([name]) => !API_PARAMS.has(name));
+  const api = (path, params = {}) => {
+    const query = new URLSearchParams(pageParams);
+    for (const [name, value] of Object.entries(params)) if (value !== '' && value !== undefined) query.set(name, value);
+    const search = query.toString();
+    return `${base}/api/${path}${search ? `?${search}` : ''}`;
+  };
   const $ = (id) => document.getElementById(id);
   const state = { window: 'all', page: 1, filters: {}, pages: 1, total: 0, pageSize: 50 };
   const number = (n, digits = 2) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(digits));
-  const time = (t) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
+  // UTC, "2025-03-07 10:00:00"; a stored timestamp no Date can hold (beyond ±8.64e15 ms) is shown as its number.
+  const time = (t) => {
+    const date = new Date(t);
+    if (Number.isNaN(date.getTime())) return String(t);
+    const [day, clock] = date.toISOString().split('T');
+    return `${day} ${clock.slice(0, 8)}`;
+  };
+  // UUIDv7 ids begin with their millisecond: the end tells runs apart (the full id is the cell's title).
+  const shortId = (id) => (id.length <= 13 ? id : `…${id.slice(-12)}`);
   const el = (tag, attrs = {}, ...children) => {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
@@ -21,21 +38,21 @@
     return node;
   };
 
-  async function getJson(path) {
-    const response = await fetch(api(path), { headers: { accept: 'application/json' } });
+  async function getJson(path, params) {
+    const response = await fetch(api(path, params), { headers: { accept: 'application/json' } });
     if (!response.ok) throw new Error(`${path}: ${response.status}`);
     return response.json();
   }
 
   function windowBounds() {
-    if (state.window === 'all') return '';
+    if (state.window === 'all') return {};
     const to = Date.now();
-    return `from=${to - Number(state.window) * 3600000}&to=${to}`;
+    return { from: String(to - Number(state.window) * 3600000), to: String(to) };
   }
 
   // Headline metrics, charts and ranking.
   async function loadSummary() {
-    const summary = await getJson(`summary?${windowBounds()}`);
+    const summary = await getJson('summary', windowBounds());
     const m = summary.metrics;
     const cards = [
       ['violationRate', 'Violations per 10 runs', number(m.violationRate)],
@@ -54,77 +71,141 @@
         ),
       ),
     );
-    for (const node of document.querySelectorAll('.bucket')) node.textContent = summary.window.bucket;
+    const bucket = summary.window.bucket;
+    for (const node of document.querySelectorAll('.bucket')) node.textContent = bucket;
+    // One time axis for every chart: from the first bucket's start to the last one's end.
     const series = summary.series;
+    const domain = series.length > 0 ? [series[0].start, series[series.length - 1].end] : null;
+    const points = (value) => series.map((p) => ({ start: p.start, end: p.end, value: value(p) }));
+    const axes = (y, unit = '') => ({ y, x: `${bucket} (UTC)`, bucket, unit });
     bars(
       $('chart-runs'),
-      series.map((p) => [p.start, p.runs]),
+      domain,
+      points((p) => p.runs),
+      axes('runs'),
     );
     line(
       $('chart-violations'),
-      series.map((p) => [p.start, p.violationRate]),
+      domain,
+      points((p) => p.violationRate),
+      axes('per 10 runs'),
     );
     line(
       $('chart-rework'),
-      series.map((p) => [p.start, p.reworkLines]),
+      domain,
+      points((p) => p.reworkLines),
+      axes('lines'),
     );
     line(
       $('chart-tests'),
-      series.filter((p) => p.testPassRate !== null).map((p) => [p.start, p.testPassRate * 100]),
-      '%',
+      domain,
+      points((p) => (p.testPassRate === null ? null : p.testPassRate * 100)),
+      axes('% passed', '%'),
     );
     ranking(summary.ranking);
   }
 
-  function frame(svg) {
+  // A chart's frame: the plot area, the time scale over `domain` and the value scale up to `max`.
+  function frame(svg, domain) {
     svg.replaceChildren();
     const width = svg.clientWidth || 400;
-    const height = svg.clientHeight || 140;
+    const height = svg.clientHeight || 160;
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-    return { width, height, pad: 28 };
+    if (domain) {
+      svg.dataset.xFrom = String(domain[0]);
+      svg.dataset.xTo = String(domain[1]);
+    } else {
+      delete svg.dataset.xFrom;
+      delete svg.dataset.xTo;
+    }
+    const f = { width, height, left: 44, right: width - 8, top: 10, bottom: height - 34 };
+    f.x = (t) => f.left + ((t - domain[0]) / (domain[1] - domain[0])) * (f.right - f.left);
+    return f;
   }
 
-  function axisLabels(svg, { width, height, pad }, max, points, unit = '') {
-    svg.append(svgEl('line', { class: 'axis', x1: pad, y1: height - pad, x2: width - 4, y2: height - pad }));
-    const top = svgEl('text', { x: 2, y: 10 });
-    top.textContent = `${number(max, 1)}${unit}`;
-    svg.append(top);
-    if (points.length > 0) {
-      const first = svgEl('text', { x: pad, y: height - 8 });
-      first.textContent = time(points[0][0]).slice(0, 13);
-      const last = svgEl('text', { x: width - 4, y: height - 8, 'text-anchor': 'end' });
-      last.textContent = time(points[points.length - 1][0]).slice(0, 13);
-      svg.append(first, last);
-    }
+  // A tick's label, as precise as the bucket: 2025-03-07 10:00, 2025-03-07, 2025-03, 2025.
+  function tickLabel(t, bucket) {
+    const text = time(t);
+    if (text === String(t)) return text;
+    if (bucket === 'hour') return `${text.slice(0, -3)}`;
+    if (bucket === 'day' || bucket === 'week') return text.split(' ')[0];
+    if (bucket === 'month') return text.split(' ')[0].replace(/-\d\d$/, '');
+    return text.split(' ')[0].replace(/-\d\d-\d\d$/, '');
+  }
+
+  function text(svg, content, attrs) {
+    const node = svgEl('text', attrs);
+    node.textContent = content;
+    svg.append(node);
+  }
+
+  // Axes, at most five ticks on the time axis (at bucket starts), 0 and the maximum on the value axis, and both named.
+  function axes(svg, f, max, points, names) {
+    svg.append(svgEl('line', { class: 'axis', x1: f.left, y1: f.bottom, x2: f.right, y2: f.bottom }));
+    svg.append(svgEl('line', { class: 'axis', x1: f.left, y1: f.top, x2: f.left, y2: f.bottom }));
+    text(svg, `${number(max, 1)}${names.unit}`, { class: 'tick', x: f.left - 4, y: f.top + 8, 'text-anchor': 'end' });
+    text(svg, `0${names.unit}`, { class: 'tick', x: f.left - 4, y: f.bottom, 'text-anchor': 'end' });
+    const every = Math.ceil(points.length / 5);
+    points.forEach((p, i) => {
+      if (i % every !== 0) return;
+      const x = f.x(p.start);
+      svg.append(svgEl('line', { class: 'axis', x1: x, y1: f.bottom, x2: x, y2: f.bottom + 4 }));
+      text(svg, tickLabel(p.start, names.bucket), { class: 'tick', x, y: f.bottom + 14, 'text-anchor': i === 0 ? 'start' : 'middle' });
+    });
+    const middle = (f.top + f.bottom) / 2;
+    text(svg, names.y, { class: 'axis-title', x: 10, y: middle, 'text-anchor': 'middle', transform: `rotate(-90 10 ${middle})` });
+    text(svg, names.x, { class: 'axis-title', x: (f.left + f.right) / 2, y: f.height - 4, 'text-anchor': 'middle' });
   }
 
   function empty(svg, f) {
-    const text = svgEl('text', { x: f.width / 2, y: f.height / 2, 'text-anchor': 'middle' });
-    text.textContent = 'no runs in this window';
-    svg.append(text);
+    text(svg, 'no runs in this window', { x: f.width / 2, y: f.height / 2, 'text-anchor': 'middle' });
   }
 
-  function bars(svg, points) {
-    const f = frame(svg);
-    if (points.length === 0) return empty(svg, f);
-    const max = Math.max(...points.map((p) => p[1]), 1);
-    const step = (f.width - f.pad - 4) / points.length;
-    points.forEach(([, value], i) => {
-      const h = ((f.height - 2 * f.pad) * value) / max;
-      svg.append(svgEl('rect', { class: 'bar', x: f.pad + i * step + 1, y: f.height - f.pad - h, width: Math.max(step - 2, 1), height: h }));
-    });
-    axisLabels(svg, f, max, points);
+  // A bar per bucket, from its start to its end (zero high when no runs).
+  function bars(svg, domain, points, names) {
+    const f = frame(svg, domain);
+    if (!domain) return empty(svg, f);
+    const max = Math.max(...points.map((p) => p.value), 1);
+    for (const p of points) {
+      const h = ((f.bottom - f.top) * p.value) / max;
+      const x = f.x(p.start);
+      svg.append(
+        svgEl('rect', {
+          class: 'bar',
+          'data-start': p.start,
+          'data-runs': p.value,
+          x,
+          y: f.bottom - h,
+          width: Math.max(f.x(p.end) - x - 1, 0.5),
+          height: h,
+        }),
+      );
+    }
+    axes(svg, f, max, points, names);
   }
 
-  function line(svg, points, unit = '') {
-    const f = frame(svg);
-    if (points.length === 0) return empty(svg, f);
-    const max = Math.max(...points.map((p) => p[1]), 1e-9);
-    const step = points.length > 1 ? (f.width - f.pad - 8) / (points.length - 1) : 0;
-    const xy = points.map(([, value], i) => [f.pad + 4 + i * step, f.height - f.pad - ((f.height - 2 * f.pad) * value) / max]);
-    svg.append(svgEl('polyline', { class: 'line', points: xy.map((p) => p.join(',')).join(' ') }));
-    for (const [x, y] of xy) svg.append(svgEl('circle', { class: 'dot', cx: x, cy: y, r: 2.5 }));
-    axisLabels(svg, f, max, points, unit);
+  // A point at the middle of each bucket that has a value; the line breaks where a bucket has none.
+  function line(svg, domain, points, names) {
+    const f = frame(svg, domain);
+    if (!domain) return empty(svg, f);
+    const valued = points.filter((p) => p.value !== null);
+    const max = Math.max(...valued.map((p) => p.value), 1e-9);
+    const xy = (p) => [f.x((p.start + p.end) / 2), f.bottom - ((f.bottom - f.top) * p.value) / max];
+    let stretch = [];
+    const draw = () => {
+      if (stretch.length > 0) svg.append(svgEl('polyline', { class: 'line', points: stretch.map((p) => xy(p).join(',')).join(' ') }));
+      stretch = [];
+    };
+    for (const p of points) {
+      if (p.value === null) draw();
+      else stretch.push(p);
+    }
+    draw();
+    for (const p of valued) {
+      const [cx, cy] = xy(p);
+      svg.append(svgEl('circle', { class: 'dot', 'data-start': p.start, cx, cy, r: 2.5 }));
+    }
+    axes(svg, f, max, points, names);
   }
 
   function ranking(rows) {
@@ -162,9 +243,7 @@
 
   // The runs table.
   function runsQuery() {
-    const params = new URLSearchParams({ page: String(state.page) });
-    for (const [k, v] of Object.entries(state.filters)) if (v !== '') params.set(k, v);
-    return params.toString();
+    return { ...state.filters, page: String(state.page) };
   }
 
   function runRow(run, fresh = false) {
@@ -179,7 +258,7 @@
       el('td', {}, String(run.violations)),
       el('td', {}, tests),
       el('td', {}, String(run.reworkLines)),
-      el('td', {}, el('code', {}, run.eventId.slice(0, 13))),
+      el('td', {}, el('code', { title: run.eventId }, shortId(run.eventId))),
     );
     row.addEventListener('click', () => showDetail(run.eventId));
     return row;
@@ -190,7 +269,7 @@
   }
 
   async function loadRuns() {
-    const result = await getJson(`runs?${runsQuery()}`);
+    const result = await getJson('runs', runsQuery());
     state.pages = result.pages;
     state.pageSize = result.pageSize;
     state.total = result.total;
@@ -244,6 +323,11 @@
       $('live').textContent = 'reconnecting…';
       $('live').classList.remove('on');
     };
+    // The server no longer holds the last event this page received (a compaction meanwhile): load again.
+    source.addEventListener('reset', () => {
+      loadRuns().catch(report);
+      loadSummary().catch(report);
+    });
     source.addEventListener('run', (message) => {
       const run = JSON.parse(message.data);
       if (matches(run)) {
@@ -263,8 +347,10 @@
     });
   }
 
+  // Shown beside the live status, not in it (the stream's status would overwrite it).
   function report(err) {
-    $('live').textContent = `error: ${err.message}`;
+    $('problem').textContent = `error: ${err.message}`;
+    $('problem').hidden = false;
   }
 
   $('window').addEventListener('change', (e) => {
@@ -295,8 +381,10 @@
   });
   $('detail-close').addEventListener('click', () => ($('detail').hidden = true));
 
-  Promise.all([loadSummary(), loadRuns()])
-    .then(() => document.body.setAttribute('data-ready', 'true'))
-    .catch(report);
+  // Each part draws on its own: a failure of one leaves the other on the page.
+  Promise.allSettled([loadSummary(), loadRuns()]).then((results) => {
+    for (const result of results) if (result.status === 'rejected') report(result.reason);
+    document.body.setAttribute('data-ready', 'true');
+  });
   follow();
 })();
