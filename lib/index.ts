@@ -7,6 +7,7 @@ export * from './options/persistent-ledger-config.interface';
 export * from './options/ledger-options.interface';
 export * from './errors/ledger-validation.error';
 export * from './errors/ledger-locked.error';
+export * from './errors/ledger-lock-lost.error';
 export * from './errors/ledger-config.error';
 export * from './errors/ledger-closed.error';
 export * from './errors/ledger-event-refused.error';

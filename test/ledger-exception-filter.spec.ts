@@ -2,7 +2,7 @@
  * LedgerExceptionFilter in a user's app (not the sample): a user's endpoint answers the ledger's
  * errors with 400 / 422 / 503 and a body naming what went wrong, over real HTTP.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Body, Controller, INestApplication, Module, Post, UseFilters } from '@nestjs/common';
@@ -20,8 +20,10 @@ import {
   ledgerErrorBody,
 } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
+import { FIXTURES, LineChild } from './helpers/child-process';
 import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
+import { waitUntil } from './helpers/wait';
 
 @Controller()
 @UseFilters(LedgerExceptionFilter)
@@ -79,6 +81,27 @@ describe('LedgerExceptionFilter', () => {
       status: 400,
       body: { statusCode: 400, error: 'Bad Request', field: 'diffSummary.linesAdded', message: expect.stringContaining('diffSummary.linesAdded') },
     });
+  });
+
+  it('a store lock another process took: 503 naming it, and 201 again once that process lets the store go', async () => {
+    rmSync(join(storagePath, '.lock'));
+    const contender = new LineChild(join(FIXTURES, 'lock-contender.js'), []);
+    try {
+      contender.send(`GO ${storagePath} 0`);
+      expect(await contender.waitFor((l) => /^(WIN|LOCKED|ERR)/.test(l))).toBe('WIN');
+      const queued = await post('/log', runEventInput({ taskId: 'queued' }));
+      expect(queued).toMatchObject({ status: 503, body: { message: expect.stringContaining('lost its store lock') } });
+      const refused = await post('/log', runEventInput({ taskId: 'refused' }));
+      expect(refused).toMatchObject({
+        status: 503,
+        body: { error: 'Service Unavailable', message: expect.stringMatching(/^The ledger lost its store lock/) },
+      });
+      contender.send('RELEASE');
+      await contender.waitFor((l) => l === 'RELEASED');
+      await waitUntil(async () => (await post('/log', runEventInput({ taskId: 'after' }))).status === 201, 20_000, 'writes accepted again');
+    } finally {
+      await contender.kill9();
+    }
   });
 
   it('a failed write: 503 with the cause; a closed ledger: 503; other errors are left to Nest (500)', async () => {

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
 import { LedgerClosedError } from '../errors/ledger-closed.error';
 import { LedgerEventRefusedError } from '../errors/ledger-event-refused.error';
+import { LedgerLockLostError } from '../errors/ledger-lock-lost.error';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { LedgerWriteError } from '../errors/ledger-write.error';
 
@@ -15,19 +16,20 @@ export interface LedgerErrorBody {
   eventIds?: string[];
 }
 
-type LedgerError = LedgerValidationError | LedgerClosedError | LedgerWriteError | LedgerEventRefusedError;
+type LedgerError = LedgerValidationError | LedgerClosedError | LedgerWriteError | LedgerEventRefusedError | LedgerLockLostError;
 
 /**
  * Answers the ledger's errors in HTTP controllers with the status a client can act on:
  * - `LedgerValidationError` → 400 `{ field, message }` (fix the event);
  * - `LedgerEventRefusedError` → 422 (the database refused the event for good; it is in the dead-letter table);
- * - `LedgerWriteError` (a failed `flush()`) and `LedgerClosedError` (shutting down) → 503 (try again later;
+ * - `LedgerWriteError` (a failed `flush()`), `LedgerClosedError` (shutting down) and `LedgerLockLostError`
+ *   (another process took the NDJSON store's lock) → 503 (try again later;
  *   nothing acknowledged is lost, a failed write stays queued and is retried).
  *
  * Register it globally, `app.useGlobalFilters(new LedgerExceptionFilter())`, or with `APP_FILTER`,
  * or on a controller with `@UseFilters(LedgerExceptionFilter)`. Works with Express and Fastify.
  */
-@Catch(LedgerValidationError, LedgerClosedError, LedgerWriteError, LedgerEventRefusedError)
+@Catch(LedgerValidationError, LedgerClosedError, LedgerWriteError, LedgerEventRefusedError, LedgerLockLostError)
 export class LedgerExceptionFilter implements ExceptionFilter<LedgerError> {
   catch(error: LedgerError, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error;

@@ -84,6 +84,10 @@ export class PersistentLedger extends RunLedger {
       compactionLeaseMs: compactionLeaseFor(this.compactIntervalMs > 0 ? this.compactIntervalMs : Infinity),
       logger: config.logger,
     });
+    // Another process changed a single-writer store while this one had lost its lock: memory follows the store.
+    this.store.onChangedElsewhere(() => {
+      this.load().catch((err) => this.logger.error(`Could not reload the ledger after its store changed elsewhere: ${(err as Error).message}`));
+    });
     // An event the store refused for good is set aside by the store; memory must not count it either.
     this.store.onRefused((eventIds) => {
       const refused = new Set(eventIds);

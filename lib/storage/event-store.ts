@@ -72,6 +72,7 @@ export interface TailOptions {
  */
 export abstract class EventStore {
   private readonly refusalListeners = new Set<(eventIds: string[]) => void>();
+  private readonly changeListeners = new Set<() => void>();
 
   /**
    * Whether other processes may write this store too (PostgreSQL: yes; the
@@ -171,6 +172,21 @@ export abstract class EventStore {
   onRefused(listener: (eventIds: string[]) => void): () => void {
     this.refusalListeners.add(listener);
     return () => this.refusalListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` when a single-writer store finds that its content was changed by another
+   * process while it did not hold the store (its lock was removed and someone else wrote or
+   * compacted meanwhile); the ledger then reloads its memory. Returns a function that removes the listener.
+   */
+  onChangedElsewhere(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** For drivers: reports that the stored content was changed by another process. */
+  protected notifyChangedElsewhere(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   /** For drivers: reports events refused for good, once they were set aside. */

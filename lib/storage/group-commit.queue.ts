@@ -163,6 +163,14 @@ export class GroupCommitQueue<T> {
     return result;
   }
 
+  /**
+   * Runs `fn` outside any exclusive section (what it starts, e.g. a reload that flushes, is not part
+   * of the section that called it and waits for it like any other caller).
+   */
+  detached(fn: () => void): void {
+    this.insideExclusive.exit(fn);
+  }
+
   /** How many items were ever queued: a mark for {@link supersedeUpTo}. */
   get enqueuedCount(): number {
     return this.enqueued;

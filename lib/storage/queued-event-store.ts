@@ -115,6 +115,8 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
 
   enqueue(events: RunEvent[]): void {
     if (this.closed) throw new LedgerClosedError(this.describeLocation());
+    const refusal = this.writesRefused();
+    if (refusal) throw refusal;
     // Every line first: an event above the size limit throws before anything is queued.
     const lines = events.map((event) => serializeRunEvent(event, this.maxEventBytes));
     this.queue.push(events.map((event, i) => this.toQueued(event, lines[i])));
@@ -179,6 +181,11 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
       lastWriteError: this.queue.lastError?.message ?? null,
       lockLost: this.lockLost(),
     };
+  }
+
+  /** Why new events cannot be accepted now (the NDJSON store's lock held by another process), or null. */
+  protected writesRefused(): Error | null {
+    return null;
   }
 
   /** Whether the store lost its exclusive write access (the NDJSON store's lock); false where there is none. */

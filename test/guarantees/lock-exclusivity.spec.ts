@@ -2,12 +2,14 @@
  * Promise 2: one writer at a time, never two.
  */
 import { join } from 'node:path';
-import { FileEventStore, LedgerLockedError } from '../../lib';
+import { existsSync, rmSync } from 'node:fs';
+import { FileEventStore, LedgerHealthIndicator, LedgerLockLostError, LedgerLockedError, createPersistentLedger } from '../../lib';
 import { CapturingLogger } from '../helpers/capturing-logger';
 import { FIXTURES, LineChild, sleep } from '../helpers/child-process';
 import { eventsOnDisk } from '../helpers/ndjson';
 import { runEventInput } from '../helpers/run-events';
 import { makeTempDir, removeTempDirs } from '../helpers/temp-dir';
+import { waitUntil } from '../helpers/wait';
 
 const RACE_TRIALS = 200;
 const SAMPLE_MAIN = join(__dirname, '..', '..', 'sample', 'dist', 'main.js');
@@ -23,6 +25,62 @@ describe('Guarantee 2: one writer at a time', () => {
   afterEach(async () => {
     for (const c of children.splice(0)) if (c.process.exitCode === null && c.process.signalCode === null) await c.kill9();
     removeTempDirs();
+  });
+
+  it('a ledger whose lock file is removed takes it again when it is free, so the command cannot compact under it', async () => {
+    const dir = makeTempDir();
+    const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, lockStaleMs: 300, logger: new CapturingLogger() });
+    await ledger.init();
+    try {
+      for (let i = 0; i < 7; i++) ledger.logEvent(runEventInput({ timestamp: i }));
+      await ledger.flush();
+      rmSync(join(dir, '.lock'));
+      await waitUntil(() => existsSync(join(dir, '.lock')), 5_000, 'the lock taken again');
+      const contender = child(join(FIXTURES, 'lock-contender.js'));
+      contender.send(`GO ${dir} 0`);
+      expect(await contender.waitFor((l) => /^(WIN|LOCKED|ERR)/.test(l))).toBe(`LOCKED ${process.pid}`);
+      ledger.logEvent(runEventInput({ timestamp: 7 }));
+      await ledger.flush();
+      expect(ledger.getEvents().map((e) => e.eventId)).toEqual(eventsOnDisk(dir).map((e) => e.eventId));
+      expect(ledger.eventCount).toBe(8);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a ledger whose lock another process took refuses writes with a typed error, then takes it back, reads what that process did, and memory equals the store', async () => {
+    const dir = makeTempDir();
+    const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, highWaterMark: 0, logger: new CapturingLogger() });
+    await ledger.init();
+    try {
+      for (let i = 0; i < 7; i++) ledger.logEvent(runEventInput({ timestamp: i }));
+      await ledger.flush();
+      rmSync(join(dir, '.lock'));
+      const contender = child(join(FIXTURES, 'lock-contender.js'));
+      contender.send(`GO ${dir} 0`);
+      expect(await contender.waitFor((l) => /^(WIN|LOCKED|ERR)/.test(l))).toBe('WIN');
+
+      const queued = ledger.logEvent(runEventInput({ timestamp: 100 }));
+      await expect(ledger.flush()).rejects.toMatchObject({ name: 'LedgerWriteError', cause: expect.any(LedgerLockLostError) });
+      expect(() => ledger.logEvent(runEventInput({ timestamp: 101 }))).toThrow(LedgerLockLostError);
+      const health = await new LedgerHealthIndicator(ledger).isHealthy('ledger');
+      expect(health.ledger).toMatchObject({ status: 'down', lockLost: true });
+
+      contender.send('COMPACT 2');
+      await contender.waitFor((l) => l === 'COMPACTED 5');
+      contender.send('RELEASE');
+      await contender.waitFor((l) => l === 'RELEASED');
+
+      await ledger.flush();
+      const stored = eventsOnDisk(dir).map((e) => e.eventId);
+      expect(stored).toHaveLength(3);
+      expect(stored[2]).toBe(queued.eventId);
+      await waitUntil(() => ledger.eventCount === 3, 5_000, 'memory reloaded from the store');
+      expect(ledger.getEvents().map((e) => e.eventId)).toEqual(stored);
+      expect((await new LedgerHealthIndicator(ledger).isHealthy('ledger')).ledger).toMatchObject({ status: 'up', lockLost: false });
+    } finally {
+      await ledger.close();
+    }
   });
 
   it(`two processes calling acquireLock() at the same instant: exactly one wins, ${RACE_TRIALS} trials`, async () => {

@@ -7,6 +7,7 @@ import { EventQuery, FeedBatch, TailOptions } from '../event-store';
 import { FeedHub } from '../feed-hub';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { EncodedLineQueue } from './encoded-line.queue';
+import { LedgerLockedError } from '../../errors/ledger-locked.error';
 import { FileLock } from './file-lock';
 import { verifyLog } from './log-verification';
 import { ProgressListener, StoreVerification } from '../store-verification.interface';
@@ -68,6 +69,9 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   /** The lines of the queued events, in queue order. */
   private readonly encodedLines = new EncodedLineQueue();
   private opening: Promise<void> | null = null;
+  private retaking: Promise<void> | null = null;
+  /** Set while this store lost its lock: the log as it had it, to tell on retaking whether someone changed it. */
+  private lostHold: { inode: number; size: number } | null = null;
   /** Hands this writer's durable batches and rewrites to its tails. */
   private readonly hub = new FeedHub();
 
@@ -78,7 +82,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     this.indexPath = join(options.storagePath, 'index.json');
     this.lockPath = join(options.storagePath, '.lock');
     this.onCompactionProgress = options.onCompactionProgress;
-    this.lock = new FileLock(this.lockPath, options.lockStaleMs ?? LEDGER_DEFAULTS.lockStaleMs, this.logger);
+    this.lock = new FileLock(this.lockPath, options.lockStaleMs ?? LEDGER_DEFAULTS.lockStaleMs, this.logger, () => this.retakeLockSoon());
     this.log = new NdjsonLog(this.eventsPath, this.storagePath, this.maxEventBytes, this.logger);
     this.indexFile = new IndexFile(this.indexPath, this.log, this.maxEventBytes, this.logger);
   }
@@ -211,6 +215,10 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     return this.lock.lost;
   }
 
+  protected override writesRefused(): Error | null {
+    return this.lock.takenBy;
+  }
+
   protected describeLocation(): string {
     return this.storagePath;
   }
@@ -232,6 +240,8 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
    */
   protected async writeBatch(batch: QueuedEvent[], reopened = false): Promise<void> {
     await this.open();
+    // Never acknowledged into a store another process may be rewriting.
+    await this.holdStore();
     let bytes = 0;
     for (const queued of batch) bytes += queued.bytes;
     const start = this.log.size;
@@ -370,17 +380,60 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
 
   private async openForWriting(): Promise<void> {
     const hadLock = this.lock.held;
-    await this.acquireLock();
+    try {
+      await this.acquireLock();
+    } catch (err) {
+      if (this.lostHold !== null && err instanceof LedgerLockedError) throw this.lock.takenByOther(err);
+      throw err;
+    }
     try {
       await this.log.open();
       await this.removeLeftoverTempFiles();
       await this.log.repairTornTail();
       await this.indexFile.load();
+      this.noticeChangesWhileLost();
     } catch (err) {
       await this.log.close().catch(() => undefined);
       if (!hadLock) await this.lock.release().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The lock file is still this store's; if not (removed or replaced), the store lets go of the log
+   * and lock and takes the path anew as `open()` does, which fails with LedgerLockLostError while
+   * another live process holds it (the write then waits in the queue).
+   */
+  private async holdStore(): Promise<void> {
+    if (this.lostHold === null) {
+      if (!this.log.isOpen || (await this.lock.isHeld())) return;
+      this.lostHold = { inode: this.log.inode, size: this.log.size };
+      this.indexFile.discardPending();
+      await this.log.close();
+      await this.lock.letGo();
+    }
+    await this.open();
+  }
+
+  /** After the store was held again: if another process changed the log meanwhile, tails start over and the ledger reloads. */
+  private noticeChangesWhileLost(): void {
+    const before = this.lostHold;
+    if (before === null) return;
+    this.lostHold = null;
+    this.logger.warn(`Took the ledger lock ${this.lockPath} again after losing it`);
+    if (before.inode === this.log.inode && before.size === this.log.size) return;
+    this.logger.warn(`${this.eventsPath} changed while this process did not hold the store; the ledger reads it anew`);
+    this.hub.publish({ events: [], cursor: `${this.log.inode}:0`, reset: true });
+    this.queue.detached(() => this.notifyChangedElsewhere());
+  }
+
+  /** A lock refresh found the lock lost: take it again in step with the writer (a write in progress does the same). */
+  private retakeLockSoon(): void {
+    if (!this.log.isOpen && this.lostHold === null) return;
+    this.retaking ??= this.queue
+      .exclusive(() => this.holdStore())
+      .catch(() => undefined)
+      .finally(() => (this.retaking = null));
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FileHandle, link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { LoggerService } from '@nestjs/common';
+import { LedgerLockLostError } from '../../errors/ledger-lock-lost.error';
 import { LedgerLockedError } from '../../errors/ledger-locked.error';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 
@@ -38,13 +39,19 @@ function processIsAlive(pid: number): boolean {
 export class FileLock {
   private handle: FileHandle | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
-  /** Set when a refresh found the lock removed or replaced, or could not touch it; cleared by the next good refresh. */
+  /** Set when a refresh or a check found the lock removed or replaced, or could not touch it; cleared once it is held again. */
   lost = false;
+  /** While {@link lost}: the live process that holds the lock file instead, when a retake found one. */
+  takenBy: LedgerLockLostError | null = null;
 
+  /**
+   * @param onLost called by a refresh that finds the lock lost (the store then retakes it in step with its writer).
+   */
   constructor(
     private readonly lockPath: string,
     private readonly staleMs: number,
     private readonly logger: LoggerService,
+    private readonly onLost: () => void = () => undefined,
   ) {}
 
   get held(): boolean {
@@ -56,6 +63,8 @@ export class FileLock {
     if (this.handle) return;
     for (let attempt = 0; attempt < 10; attempt++) {
       if (await this.tryCreate()) {
+        this.lost = false;
+        this.takenBy = null;
         this.startRefreshing();
         return;
       }
@@ -92,7 +101,6 @@ export class FileLock {
     const handle = this.handle;
     if (!handle) return;
     this.handle = null;
-    this.lost = false;
     try {
       if (await this.isStillOurs(handle)) await unlink(this.lockPath);
     } finally {
@@ -109,26 +117,61 @@ export class FileLock {
     }
   }
 
+  /** Whether the lock file is still the one this instance created (checked now, on disk). */
+  async isHeld(): Promise<boolean> {
+    const held = this.handle !== null && (await this.isStillOurs(this.handle));
+    if (!held) this.lost = true;
+    return held;
+  }
+
+  /**
+   * Forgets a lock that is no longer this instance's (removed or replaced), without touching the
+   * file; refreshes go on and report the loss until {@link acquire} takes the lock again.
+   */
+  async letGo(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    this.lost = true;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /**
+   * A store that lost this lock found another live holder when it tried to take it again: writes
+   * are refused (with the returned error) until it is free.
+   */
+  takenByOther(err: LedgerLockedError): LedgerLockLostError {
+    if (this.takenBy === null) this.logger.error(`Ledger lock ${this.lockPath} is held by another process; writes are refused until it is free`);
+    this.lost = true;
+    this.takenBy = new LedgerLockLostError(this.lockPath, err.holderPid, err.holderHost);
+    return this.takenBy;
+  }
+
   private startRefreshing(): void {
+    if (this.refreshTimer) return;
     this.refreshTimer = setInterval(() => void this.refresh(), Math.max(10, Math.floor(this.staleMs / 3)));
     this.refreshTimer.unref();
   }
 
   private async refresh(): Promise<void> {
     const handle = this.handle;
-    if (!handle) return;
+    if (!handle) {
+      // Lost, and not taken again yet: ask again.
+      if (this.lost) this.onLost();
+      return;
+    }
     try {
       const now = new Date();
       await handle.utimes(now, now);
       const ours = await this.isStillOurs(handle);
       if (!ours && !this.lost) {
-        this.logger.error(`Ledger lock ${this.lockPath} was removed or replaced by someone else; writes are no longer exclusive`);
+        this.logger.error(`Ledger lock ${this.lockPath} was removed or replaced by someone else; taking it again before the next write`);
       }
       this.lost = !ours;
     } catch (err) {
       if (!this.lost) this.logger.error(`Could not refresh ledger lock ${this.lockPath}: ${(err as Error).message}`);
       this.lost = true;
     }
+    if (this.lost) this.onLost();
   }
 
   /** Throws LedgerLockedError if the current lock is live; otherwise moves it aside. */

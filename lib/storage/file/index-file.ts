@@ -82,6 +82,12 @@ export class IndexFile {
     await this.write().catch((err) => this.logger.warn(`Could not write ${this.path}: ${(err as Error).message}`));
   }
 
+  /** Drops a scheduled update (the store was lost to another process: its index is not this writer's to write). */
+  discardPending(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
   /** Writes `index.json` atomically (temp file + rename); writes are serialised so the latest state lands last. */
   write(): Promise<void> {
     const write = async () => {
