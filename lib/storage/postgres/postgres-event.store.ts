@@ -394,8 +394,9 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       for (let version = current; version < MIGRATIONS.length; version++) {
         for (const statement of MIGRATIONS[version](this.names)) await client.query(statement);
         await client.query(`INSERT INTO ${this.names.versions} (version) VALUES ($1)`, [version + 1]);
-        this.logger.log(`Migrated ${this.names.qualified} to ledger schema version ${version + 1}`);
+        if (current > 0) this.logger.log(`Migrated ${this.names.qualified} to ledger schema version ${version + 1}`);
       }
+      if (current === 0) this.logger.log(`Created ${this.names.qualified} at ledger schema version ${MIGRATIONS.length}`);
     });
   }
 
