@@ -83,7 +83,9 @@ describe('LedgerModule on PostgreSQL', () => {
     const stop = new AbortController();
     const tail = writer.tail({ signal: stop.signal })[Symbol.asyncIterator]();
     expect((await tail.next()).value).toMatchObject({ events: [], caughtUp: true });
-    expect(logger.messages('log').filter((m) => /schema version/.test(m))).toEqual([`Migrated "${schema}"."ledger_events" to ledger schema version 4`]);
+    expect(logger.messages('log').filter((m) => /schema version/.test(m))).toEqual([
+      `Migrated "${schema}"."ledger_events" to ledger schema version 4`,
+    ]);
     const event = { ...runEventInput({ taskId: 'upgraded' }), eventId: 'after-upgrade' };
     writer.enqueue([event]);
     await writer.flush();

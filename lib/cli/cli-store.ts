@@ -34,6 +34,8 @@ export function openStore(
       autoFlush: false,
       logger,
       pollIntervalMs: 250,
+      // A command fails at once with what to check; it does not wait for a server to come up.
+      retryAttempts: 0,
     });
   }
   return new FileEventStore({ storagePath: target, autoFlush: false, logger, onCompactionProgress });

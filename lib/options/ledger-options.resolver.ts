@@ -44,7 +44,18 @@ const LEDGER_OPTION_KEYS = [
 ] as const;
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
-const POSTGRES_KEYS = ['type', 'connectionString', 'pool', 'schema', 'table', 'compactionLeaseMs', 'listen', 'pollIntervalMs'];
+const POSTGRES_KEYS = [
+  'type',
+  'connectionString',
+  'pool',
+  'schema',
+  'table',
+  'compactionLeaseMs',
+  'listen',
+  'pollIntervalMs',
+  'retryAttempts',
+  'retryDelayMs',
+];
 
 /** A value as an error message shows it: its type, and the value where that helps (`string "5000"`). */
 function describeValue(value: unknown): string {
@@ -181,6 +192,10 @@ function resolveStorage(value: unknown): LedgerStorageOption {
     if (storage.table !== undefined) sqlIdentifier('storage.table', storage.table);
     if (storage.compactionLeaseMs !== undefined) positiveInteger('storage.compactionLeaseMs', storage.compactionLeaseMs, 0);
     if (storage.pollIntervalMs !== undefined) positiveInteger('storage.pollIntervalMs', storage.pollIntervalMs, 0);
+    positiveInteger('storage.retryAttempts', storage.retryAttempts, 0, true);
+    if (positiveInteger('storage.retryDelayMs', storage.retryDelayMs, 0, true) > MAX_TIMER_MS) {
+      throw new LedgerConfigError('storage.retryDelayMs', `must be at most ${MAX_TIMER_MS} ms (the longest Node.js timer)`);
+    }
     if (storage.listen !== undefined && typeof storage.listen !== 'boolean') {
       throw new LedgerConfigError('storage.listen', `must be a boolean (got ${describeValue(storage.listen)})`);
     }
