@@ -12,6 +12,7 @@ export * from './errors/ledger-config.error';
 export * from './errors/ledger-closed.error';
 export * from './errors/ledger-event-refused.error';
 export * from './errors/ledger-write.error';
+export * from './errors/ledger-storage-unavailable.error';
 export * from './http/ledger-exception.filter';
 export * from './health/ledger-health.indicator';
 export { LEDGER_METRICS } from './metrics/ledger-metric-names';

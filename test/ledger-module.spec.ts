@@ -253,6 +253,27 @@ describe('LedgerModule', () => {
     // What forRootAsync gives when a config key is unset: refused like 0, not a zero-delay timer.
     [{ compaction: { intervalMs: undefined } }, 'compaction.intervalMs', /positive integer of milliseconds \(got undefined\)/],
     [{ compaction: { intervalMs: 2 ** 31 } }, 'compaction.intervalMs', /at most 2147483647 ms/],
+    // The message says what a valid expression looks like, not the parser's "Unknown alias: eve".
+    [
+      { compaction: { cron: 'every hour' } },
+      'compaction.cron',
+      /^Invalid nestjs-ledger option "compaction.cron": "every hour" is not a valid cron expression \(it has 2 fields\): expected 5 fields \(minute hour day-of-month month day-of-week\) such as "0 \* \* \* \*" \(every hour\), 6 with seconds first, or an alias such as "@hourly" or "@daily"$/,
+    ],
+    [
+      { compaction: { cron: '@hour' } },
+      'compaction.cron',
+      /"@hour" is not a valid cron expression \(unknown alias; known: @yearly, @monthly, @weekly, @daily, @hourly.*\): expected 5 fields/,
+    ],
+    [
+      { compaction: { cron: '61 * * * *' } },
+      'compaction.cron',
+      /"61 \* \* \* \*" is not a valid cron expression \(field value \(61\) is out of range\): expected 5 fields/,
+    ],
+    [
+      { compaction: { cron: '0 every * * *' } },
+      'compaction.cron',
+      /\("every" is not a number, range, step or month or day name\): expected 5 fields/,
+    ],
     [
       { compaction: { cron: '0 * * * *', timeZone: 'Mars/Olympus_Mons' } },
       'compaction.timeZone',

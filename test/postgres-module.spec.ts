@@ -56,6 +56,17 @@ describe('LedgerModule on PostgreSQL', () => {
     await Promise.all(stores.map((store) => store.close()));
   });
 
+  it('logs one line when it creates a fresh table at the current schema version, not one per migration', async () => {
+    const schema = uniqueSchema('fresh');
+    const logger = new CapturingLogger();
+    const store = new PostgresEventStore({ connectionString: server().connectionString, schema, logger });
+    await store.open();
+    await store.close();
+    expect(logger.messages('log').filter((m) => /schema version/.test(m))).toEqual([
+      `Created "${schema}"."ledger_events" at ledger schema version 4`,
+    ]);
+  });
+
   it('upgrades a table of schema version 3: the notify trigger wakes tails again and task reads use the new index', async () => {
     const schema = uniqueSchema('upgrade');
     const pool = new Pool({ connectionString: server().connectionString });
@@ -72,7 +83,9 @@ describe('LedgerModule on PostgreSQL', () => {
     const stop = new AbortController();
     const tail = writer.tail({ signal: stop.signal })[Symbol.asyncIterator]();
     expect((await tail.next()).value).toMatchObject({ events: [], caughtUp: true });
-    expect(logger.messages('log').join('\n')).toContain('to ledger schema version 4');
+    expect(logger.messages('log').filter((m) => /schema version/.test(m))).toEqual([
+      `Migrated "${schema}"."ledger_events" to ledger schema version 4`,
+    ]);
     const event = { ...runEventInput({ taskId: 'upgraded' }), eventId: 'after-upgrade' };
     writer.enqueue([event]);
     await writer.flush();

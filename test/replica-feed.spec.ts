@@ -105,14 +105,14 @@ describe('The replica feed (PostgreSQL)', () => {
     const expectedMetrics = new RunLedger().computeMetrics(truth);
     const expectedRanking = new RunLedger().rankViolations(truth);
 
-    const get = async (base: string, path: string) => (await fetch(base + path)).json();
+    const get = async (base: string, path: string) => (await fetch(base + path)).json() as Promise<any>;
     await waitUntil(
-      async () => (await Promise.all(replicas.map((b) => get(b, '/runs')))).every((events) => (events as RunEvent[]).length === 600),
+      async () => (await Promise.all(replicas.map((b) => get(b, '/runs?limit=1000')))).every((page) => (page.events as RunEvent[]).length === 600),
       20_000,
       'every replica holding 600 events',
     );
     for (const base of replicas) {
-      const events = (await get(base, '/runs')) as RunEvent[];
+      const events = (await get(base, '/runs?limit=1000')).events as RunEvent[];
       expect(events.map((e) => e.eventId)).toEqual(truth.map((e) => e.eventId));
       expect(await get(base, '/metrics')).toEqual(expectedMetrics);
       expect(await get(base, '/violations')).toEqual(expectedRanking);

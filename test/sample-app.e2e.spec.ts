@@ -53,8 +53,54 @@ describe('sample app over HTTP', () => {
       await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'range', timestamp: ts })) });
     }
     const { body } = await json(base, '/runs?taskId=range&from=3000&to=4000');
-    expect(body.map((e: { timestamp: number }) => e.timestamp)).toEqual([3000, 4000]);
+    expect(body.events.map((e: { timestamp: number }) => e.timestamp)).toEqual([3000, 4000]);
+    expect(body.next).toBeNull();
     expect((await json(base, '/runs?from=soon')).status).toBe(400);
+  });
+
+  it('GET /runs pages: 100 by default with a cursor, the cursors lead through every event once in order (filters kept), limit 1..1000', async () => {
+    for (let i = 0; i < 2_500; i++) sample.ledger.logEvent(runEventInput({ taskId: `paged-${i % 7}`, timestamp: 100_000 + i }));
+    await sample.ledger.flush();
+    const ids = (events: { eventId: string }[]) => events.map((e) => e.eventId);
+    /** Every page from `path`, following `next`; returns the events in the order received. */
+    const follow = async (path: string, limit?: number) => {
+      const seen: string[] = [];
+      let next: string | null = null;
+      let pages = 0;
+      do {
+        const params = [limit === undefined ? '' : `limit=${limit}`, next === null ? '' : `after=${encodeURIComponent(next)}`].filter(Boolean);
+        const separator = path.includes('?') ? '&' : '?';
+        const { status, body } = await json(base, params.length ? `${path}${separator}${params.join('&')}` : path);
+        expect(status).toBe(200);
+        expect(body.events.length).toBeLessThanOrEqual(limit ?? 100);
+        seen.push(...ids(body.events));
+        next = body.next;
+        pages++;
+      } while (next !== null);
+      return { seen, pages };
+    };
+
+    const first = await json(base, '/runs');
+    expect(first.body.events).toHaveLength(100);
+    expect(first.body.next).toEqual(expect.any(String));
+    expect(ids(first.body.events)).toEqual(ids(sample.ledger.getEvents().slice(0, 100)));
+
+    const everything = await follow('/runs');
+    expect(everything.seen).toEqual(ids(sample.ledger.getEvents()));
+    expect(new Set(everything.seen).size).toBe(everything.seen.length);
+    expect(everything.pages).toBe(Math.ceil(sample.ledger.eventCount / 100));
+
+    const filtered = await follow('/runs?taskId=paged-3&from=100500&to=102000', 40);
+    const truth = sample.ledger.getEvents().filter((e) => e.taskId === 'paged-3' && e.timestamp >= 100_500 && e.timestamp <= 102_000);
+    expect(truth.length).toBeGreaterThan(40);
+    expect(filtered.seen).toEqual(ids(truth));
+
+    expect((await json(base, '/runs?limit=1000')).body.events).toHaveLength(1000);
+    for (const bad of ['limit=5000', 'limit=0', 'limit=ten', 'limit=1.5', 'after=not-a-cursor']) {
+      const { status, body } = await json(base, `/runs?${bad}`);
+      expect([bad, status]).toEqual([bad, 400]);
+      expect(body.message).toMatch(/"limit" must be an integer from 1 to 1000|"after" is not a cursor this endpoint gave/);
+    }
   });
 
   it('GET /runs/:eventId/evaluation runs every evaluator; unknown ids are 404', async () => {

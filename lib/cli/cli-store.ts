@@ -42,6 +42,8 @@ export function openStore(
       logger,
       pollIntervalMs: 250,
       migrate: access === 'write',
+      // A command fails at once with what to check; it does not wait for a server to come up.
+      retryAttempts: 0,
     });
   }
   return new FileEventStore({ storagePath: target, autoFlush: false, logger, onCompactionProgress });

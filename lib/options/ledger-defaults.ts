@@ -23,6 +23,10 @@ export const LEDGER_DEFAULTS = {
   feedPollIntervalMs: 1_000,
   /** Longest PostgreSQL compaction lease (it is also at most half the time between two ticks). */
   compactionLeaseMs: 30_000,
+  /** Startup retries of a PostgreSQL storage that cannot be opened (after the first attempt). */
+  startupRetryAttempts: 9,
+  /** Wait before the first startup retry (doubling after each failure, up to 10 s). */
+  startupRetryDelayMs: 1_000,
   /** Violations per event the `violation-rate` evaluator allows. */
   maxViolations: 0,
   /** Rework ratio the `diff-quality` evaluator allows. */

@@ -44,7 +44,18 @@ const LEDGER_OPTION_KEYS = [
 ] as const;
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
-const POSTGRES_KEYS = ['type', 'connectionString', 'pool', 'schema', 'table', 'compactionLeaseMs', 'listen', 'pollIntervalMs'];
+const POSTGRES_KEYS = [
+  'type',
+  'connectionString',
+  'pool',
+  'schema',
+  'table',
+  'compactionLeaseMs',
+  'listen',
+  'pollIntervalMs',
+  'retryAttempts',
+  'retryDelayMs',
+];
 
 /** A value as an error message shows it: its type, and the value where that helps (`string "5000"`). */
 function describeValue(value: unknown): string {
@@ -103,6 +114,26 @@ function arrayOf(option: string, value: unknown, item: { one: string; many: stri
   });
 }
 
+/** What a valid `compaction.cron` looks like, for its error message. */
+const CRON_SHAPE =
+  'expected 5 fields (minute hour day-of-month month day-of-week) such as "0 * * * *" (every hour), 6 with seconds first, or an alias such as "@hourly" or "@daily"';
+/** The aliases the `cron` package knows. */
+const CRON_ALIASES = ['@yearly', '@monthly', '@weekly', '@daily', '@hourly', '@minutely', '@secondly', '@weekdays', '@weekends'];
+
+/**
+ * Why `expression` is not a cron expression, in words: the parser's own message is cryptic where it
+ * met letters (it reads them three at a time as month or day names: "every" gives "Unknown alias: eve").
+ */
+function whyNotCron(expression: string, parserMessage = 'unparseable'): string {
+  const fields = expression.trim().split(/\s+/).filter(Boolean);
+  if (fields.length === 1 && fields[0].startsWith('@')) return `unknown alias; known: ${CRON_ALIASES.join(', ')}`;
+  if (fields.length !== 5 && fields.length !== 6) return `it has ${fields.length} field${fields.length === 1 ? '' : 's'}`;
+  const alias = /^Unknown alias: (.*)$/.exec(parserMessage)?.[1]?.toLowerCase();
+  const field = alias === undefined ? undefined : fields.find((f) => f.toLowerCase().includes(alias));
+  if (field !== undefined) return `"${field}" is not a number, range, step or month or day name`;
+  return parserMessage.charAt(0).toLowerCase() + parserMessage.slice(1);
+}
+
 function resolveCompaction(value: unknown): LedgerCompactionOption {
   if (value === undefined) return { cron: LEDGER_DEFAULTS.compactionCron };
   if (value === false) return false;
@@ -113,7 +144,10 @@ function resolveCompaction(value: unknown): LedgerCompactionOption {
     const { CronTime, validateCronExpression } = loadCron();
     const check = validateCronExpression(cron);
     if (!check.valid)
-      throw new LedgerConfigError('compaction.cron', `"${cron}" is not a valid cron expression (${check.error?.message ?? 'unparseable'})`);
+      throw new LedgerConfigError(
+        'compaction.cron',
+        `"${cron}" is not a valid cron expression (${whyNotCron(cron, check.error?.message)}): ${CRON_SHAPE}`,
+      );
     if (timeZone !== undefined && typeof timeZone !== 'string') {
       throw new LedgerConfigError('compaction.timeZone', `must be an IANA time zone name such as "Europe/Paris" (got ${describeValue(timeZone)})`);
     }
@@ -158,6 +192,10 @@ function resolveStorage(value: unknown): LedgerStorageOption {
     if (storage.table !== undefined) sqlIdentifier('storage.table', storage.table);
     if (storage.compactionLeaseMs !== undefined) positiveInteger('storage.compactionLeaseMs', storage.compactionLeaseMs, 0);
     if (storage.pollIntervalMs !== undefined) positiveInteger('storage.pollIntervalMs', storage.pollIntervalMs, 0);
+    positiveInteger('storage.retryAttempts', storage.retryAttempts, 0, true);
+    if (positiveInteger('storage.retryDelayMs', storage.retryDelayMs, 0, true) > MAX_TIMER_MS) {
+      throw new LedgerConfigError('storage.retryDelayMs', `must be at most ${MAX_TIMER_MS} ms (the longest Node.js timer)`);
+    }
     if (storage.listen !== undefined && typeof storage.listen !== 'boolean') {
       throw new LedgerConfigError('storage.listen', `must be a boolean (got ${describeValue(storage.listen)})`);
     }

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, Get, MessageEvent, NotFoundException, Param, Post, Query, Sse } from '@nestjs/common';
 import { EvaluatorResult, PersistentLedger, RunEvent, RunEventInput } from 'nestjs-ledger';
 import { Observable, map } from 'rxjs';
+import { RunsPage, pageLimit, pageOfEvents } from './runs-page';
 
 function optionalNumber(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -22,16 +23,23 @@ export class RunsController {
   }
 
   /**
-   * From memory, on both stores: it holds every event of the store (on
-   * PostgreSQL, every replica's, kept current by the replica feed) and this
+   * A page of the events that pass the filters, oldest first: `limit` (default 100, at most 1000)
+   * and `after` (the `next` of the previous page). From memory, on both stores: it holds every
+   * event of the store (on PostgreSQL, every replica's, kept current by the replica feed) and this
    * process's events not yet written (e.g. while a disk fault lasts).
    */
   @Get('runs')
-  listRuns(@Query('taskId') taskId?: string, @Query('from') from?: string, @Query('to') to?: string): RunEvent[] {
+  listRuns(
+    @Query('taskId') taskId?: string,
+    @Query('from') from?: string,
+    @Query('to') to?: string,
+    @Query('limit') limit?: string,
+    @Query('after') after?: string,
+  ): RunsPage {
     const start = optionalNumber('from', from) ?? -Infinity;
     const end = optionalNumber('to', to) ?? Infinity;
     const events = taskId ? this.ledger.getEventsByTask(taskId) : this.ledger.getEvents();
-    return events.filter((e) => e.timestamp >= start && e.timestamp <= end);
+    return pageOfEvents(events, (e) => e.timestamp >= start && e.timestamp <= end, pageLimit(limit), after);
   }
 
   /** Server-Sent Events: every newly stored event (every replica's on PostgreSQL), as it is stored. */

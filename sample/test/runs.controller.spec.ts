@@ -30,7 +30,7 @@ describe('RunsController (unit, in-memory ledger)', () => {
       violations: [{ ruleId: 'no-any', description: 'uses any', severity: 'low', autoCorrected: false }],
     });
     expect(stored.eventId).toEqual(expect.any(String));
-    expect(controller.listRuns('task-1')).toEqual([stored]);
+    expect(controller.listRuns('task-1')).toEqual({ events: [stored], next: null });
     expect(controller.metrics()).toMatchObject({ taskCount: 1, violationRate: 10 });
     expect(controller.violations()).toEqual([expect.objectContaining({ ruleId: 'no-any', frequency: 1 })]);
     // What the store holds: the same event, read back through the store's contract.

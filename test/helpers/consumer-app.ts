@@ -50,14 +50,7 @@ export function runOk(command: string, args: string[], cwd: string, timeoutMs?: 
  */
 export function packLibrary(): string {
   const source = join(CONSUMER_CACHE, 'source');
-  rmSync(source, { recursive: true, force: true });
-  mkdirSync(source, { recursive: true });
-  const tracked = runOk('git', ['ls-files', '-z'], REPO).stdout.split('\0').filter(Boolean);
-  for (const file of tracked) {
-    if (!existsSync(join(REPO, file))) continue;
-    mkdirSync(dirname(join(source, file)), { recursive: true });
-    cpSync(join(REPO, file), join(source, file));
-  }
+  copyTrackedSources(source);
   symlinkSync(join(REPO, 'node_modules'), join(source, 'node_modules'));
   const packed = runOk('npm', ['pack', '--json', '--pack-destination', source], source);
   const [{ filename }] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[];
@@ -68,6 +61,18 @@ export function packLibrary(): string {
   const tarball = join(tarballs, `nestjs-ledger-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}.tgz`);
   writeFileSync(tarball, bytes);
   return tarball;
+}
+
+/** What a fresh clone of the working tree holds, at `target` (emptied first): the tracked files as they are now, no node_modules, no dist. */
+export function copyTrackedSources(target: string): void {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true });
+  const tracked = runOk('git', ['ls-files', '-z'], REPO).stdout.split('\0').filter(Boolean);
+  for (const file of tracked) {
+    if (!existsSync(join(REPO, file))) continue;
+    mkdirSync(dirname(join(target, file)), { recursive: true });
+    cpSync(join(REPO, file), join(target, file));
+  }
 }
 
 /** Files in a tarball, without the leading `package/`. */

@@ -16,7 +16,8 @@ export interface TestPostgres {
   embedded: boolean;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on (at the moment it is returned). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {

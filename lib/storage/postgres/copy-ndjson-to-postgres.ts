@@ -56,6 +56,8 @@ export async function copyNdjsonToPostgres(options: CopyNdjsonToPostgresOptions)
     table: options.table,
     autoFlush: false,
     logger,
+    // A one-shot copy fails at once with what to check; it does not wait for a server to come up.
+    retryAttempts: 0,
   });
   const { read, copied, targetCount } = await copyEvents(source, target, options.onProgress);
   return { read, inserted: copied, tableCount: targetCount };

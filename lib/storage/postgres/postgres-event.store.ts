@@ -18,6 +18,8 @@ import { DamagedRecord, MAX_DAMAGED_LISTED, ProgressListener, StoreVerification 
 import { whyNotAnEvent } from '../../events/why-not-an-event';
 import { ledgerTelemetry, telemetryAttributes } from '../../metrics/ledger-telemetry';
 import { from as copyFrom } from 'pg-copy-streams';
+import { describePostgresTarget } from './postgres-target';
+import { openWithRetry, StartupRetry } from './startup-retry';
 
 /** Options of a {@link PostgresEventStore}: where the events are, and how its writer behaves. */
 export interface PostgresEventStoreOptions extends QueuedEventStoreOptions, PostgresStorageOptions {
@@ -160,6 +162,9 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   private readonly invalidPositions = new Set<string>();
   /** Counts as last read from the server, for `getStats()` while it is unreachable. */
   private inserted = 0;
+  /** How `open()` retries at startup; its signal is aborted when the store closes. */
+  private readonly startupRetry: StartupRetry;
+  private readonly closing = new AbortController();
 
   constructor(options: PostgresEventStoreOptions) {
     super(options, (store) => (store as PostgresEventStore).refusalPolicy());
@@ -199,6 +204,13 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     } else {
       throw new LedgerConfigError('storage', 'the PostgreSQL storage needs a connectionString or a pool');
     }
+    this.startupRetry = {
+      retryAttempts: options.retryAttempts ?? LEDGER_DEFAULTS.startupRetryAttempts,
+      retryDelayMs: options.retryDelayMs ?? LEDGER_DEFAULTS.startupRetryDelayMs,
+      target: describePostgresTarget(options.connectionString, this.pool),
+      logger: this.logger,
+      signal: this.closing.signal,
+    };
     // An idle client whose server went away emits 'error'; unhandled it would crash the app.
     this.pool.on('error', (err) => this.logger.warn(`PostgreSQL connection lost: ${err.message}`));
   }
@@ -224,11 +236,14 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
 
   /**
    * Connects and creates or migrates the schema (idempotent; safe when several replicas start at
-   * once); with `migrate: false`, checks that the tables can be read as they are.
+   * once), retrying as `retryAttempts` and `retryDelayMs` say; with `migrate: false`, checks that the
+   * tables can be read as they are.
+   *
+   * @throws LedgerStorageUnavailableError when the server cannot be reached or refuses (after the retries).
    */
   open(): Promise<void> {
     if (this.opened) return Promise.resolve();
-    this.opening ??= (this.migrateOnOpen ? this.migrate() : this.checkReadableSchema())
+    this.opening ??= openWithRetry(() => (this.migrateOnOpen ? this.migrate() : this.checkReadableSchema()), this.startupRetry)
       .then(() => {
         this.opened = true;
       })
@@ -385,12 +400,14 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
   }
 
   protected async releaseResources(): Promise<void> {
+    this.closing.abort();
     for (const tail of this.tails) tail.abort();
     if (this.ownsPool) await this.pool.end().catch(() => undefined);
   }
 
   /** Drops the ledger's tables (events, leases, dead letters, feed, schema version) and its trigger function. */
   protected async deleteContent(): Promise<void> {
+    this.closing.abort();
     for (const tail of this.tails) tail.abort();
     try {
       await this.pool.query(
@@ -440,8 +457,9 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
       for (let version = current; version < MIGRATIONS.length; version++) {
         for (const statement of MIGRATIONS[version](this.names)) await client.query(statement);
         await client.query(`INSERT INTO ${this.names.versions} (version) VALUES ($1)`, [version + 1]);
-        this.logger.log(`Migrated ${this.names.qualified} to ledger schema version ${version + 1}`);
+        if (current > 0) this.logger.log(`Migrated ${this.names.qualified} to ledger schema version ${version + 1}`);
       }
+      if (current === 0) this.logger.log(`Created ${this.names.qualified} at ledger schema version ${MIGRATIONS.length}`);
     });
   }
 

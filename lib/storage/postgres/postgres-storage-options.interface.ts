@@ -27,4 +27,13 @@ export interface PostgresStorageOptions {
    * @default 30000 (the module: half the time between two ticks of its schedule, at most 30000)
    */
   compactionLeaseMs?: number | undefined;
+  /**
+   * Startup: how many more times to try opening the storage (connect, create or migrate the tables)
+   * after a failure that may heal (server unreachable or starting, password refused, database
+   * missing, ...), each failure logged as a warning; then `init()` (and the app's bootstrap) fails
+   * with a `LedgerStorageUnavailableError`. 0 fails at the first. @default 9
+   */
+  retryAttempts?: number | undefined;
+  /** Startup: wait before the first retry, in ms; it doubles after each further failure, up to 10 s. @default 1000 */
+  retryDelayMs?: number | undefined;
 }
