@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { LEDGER_DEFAULTS, LedgerConfigError, LedgerLockedError } from '../lib';
-import { planRetention, retentionFilter } from '../lib/ledger/retention-plan';
+import { planRetention, retentionFilter } from '../lib/storage/retention-plan';
 import { resolveLedgerOptions, resolveModuleOptions } from '../lib/options/ledger-options.resolver';
 import { FeedHub } from '../lib/storage/feed-hub';
 import { FileLock } from '../lib/storage/file/file-lock';

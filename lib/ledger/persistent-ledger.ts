@@ -2,16 +2,18 @@ import { Logger, LoggerService } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { RunEvent } from '../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
-import { MAX_TIMER_MS, positiveInteger, resolveLedgerOptions } from '../options/ledger-options.resolver';
+import { resolvePersistentLedgerConfig } from '../options/persistent-ledger-config.resolver';
 import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
 import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
 import { EventStore, FeedBatch } from '../storage/event-store';
 import { StorageStats } from '../storage/storage-stats.interface';
-import { LedgerConfigError } from '../errors/ledger-config.error';
-import { planRetention, retentionFilter } from './retention-plan';
+import { planRetention, retentionFilter } from '../storage/retention-plan';
 import { RunLedger } from './run-ledger';
 import { LedgerFeedStatus } from './ledger-feed-status.interface';
 import { ledgerTelemetry, telemetryAttributes } from '../metrics/ledger-telemetry';
+import { CompactionScheduler } from './compaction-scheduler';
+import { FeedFollower } from './feed-follower';
+import { ReplicaMirror } from './replica-mirror';
 
 /** Default `storagePath` (`LEDGER_DEFAULTS.storagePath`). */
 export const DEFAULT_STORAGE_PATH = LEDGER_DEFAULTS.storagePath;
@@ -27,35 +29,23 @@ export const DEFAULT_COMPACT_INTERVAL_MS = LEDGER_DEFAULTS.compactIntervalMs;
  * `logEvent` stays synchronous: it validates, stores in memory and queues the
  * write. `flush()` tells when queued writes are durable and rejects if one
  * failed; failed events stay queued and are retried.
+ *
+ * Composed of: the store; a {@link FeedFollower} (the store's feed, from `load()` to `close()`);
+ * on a store shared by replicas a {@link ReplicaMirror} (memory in the store's order); and a
+ * {@link CompactionScheduler} (its own timer and the high-water mark, outside Nest).
  */
 export class PersistentLedger extends RunLedger {
   readonly maxEvents: number;
   private readonly store: EventStore;
   private readonly logger: LoggerService;
-  private readonly compactIntervalMs: number;
-  private readonly highWaterMark: number;
-  private compactTimer: NodeJS.Timeout | null = null;
+  private readonly scheduler: CompactionScheduler;
+  private readonly feed: FeedFollower;
+  /** On a store shared by replicas: memory in the store's order (null on the others, whose feed only drives `events$`). */
+  private readonly mirror: ReplicaMirror | null;
   private initializing: Promise<void> | null = null;
-  private running: Promise<number> | null = null;
-  private readonly stored = new Subject<RunEvent>();
-  /** The store's feed this ledger follows (from `load()` to `close()`). */
-  private feed: { stop: AbortController; done: Promise<void> } | null = null;
-  /**
-   * On a shared store, `events[0, committedCount)` are in store order as the
-   * feed delivered them; the rest are this replica's own events, logged and
-   * not yet seen in the feed (kept so that a replica reads its own writes).
-   */
-  private committedCount = 0;
-  /** On a shared store: `events[committedCount..]` by id, so the feed hands back an own event instead of decoding its row. */
-  private undelivered = new Map<string, RunEvent>();
-  /** When the feed last confirmed it had caught up, and why it stopped if it did. */
-  private feedCaughtUpAt: number | null = null;
-  private feedError: Error | null = null;
-  private feedPolling: string | null = null;
+  private readonly storedEvents = new Subject<RunEvent>();
   /** Ends the report of this ledger's backlog and corrupt lines in the metrics. */
   private unobserve: (() => void) | null = null;
-  /** While the feed starts over (first load, a rewrite on any replica): the store's events so far. */
-  private rebuilding: RunEvent[] | null = null;
 
   /**
    * Every newly stored event, once durable, in store order: on PostgreSQL the
@@ -66,24 +56,34 @@ export class PersistentLedger extends RunLedger {
    * Completes at `close()`. To read without gaps across restarts, keep a
    * cursor and use `getEventStore().tail({ after })`.
    */
-  readonly events$: Observable<RunEvent> = this.stored.asObservable();
+  readonly events$: Observable<RunEvent> = this.storedEvents.asObservable();
 
   /**
    * @throws LedgerConfigError naming the first invalid option (checked before anything is opened).
    */
   constructor(config: PersistentLedgerConfig = {}) {
-    const options = resolveLedgerOptions(config, ['compactIntervalMs', 'logger']);
+    const options = resolvePersistentLedgerConfig(config);
     super(options);
     this.maxEvents = options.maxEvents;
-    this.highWaterMark = options.highWaterMark;
-    this.compactIntervalMs = positiveInteger('compactIntervalMs', config.compactIntervalMs, LEDGER_DEFAULTS.compactIntervalMs, true);
-    if (this.compactIntervalMs > MAX_TIMER_MS)
-      throw new LedgerConfigError('compactIntervalMs', `must be at most ${MAX_TIMER_MS} ms (the longest Node.js timer)`);
     this.logger = config.logger ?? new Logger('PersistentLedger');
     this.store = createStoreFromOptions(options, {
-      compactionLeaseMs: compactionLeaseFor(this.compactIntervalMs > 0 ? this.compactIntervalMs : Infinity),
+      compactionLeaseMs: compactionLeaseFor(options.compactIntervalMs > 0 ? options.compactIntervalMs : Infinity),
       logger: config.logger,
     });
+    this.scheduler = new CompactionScheduler(() => this.compactOnce(), options.compactIntervalMs, options.highWaterMark, this.logger);
+    this.mirror = this.store.sharedByReplicas
+      ? new ReplicaMirror({
+          events: () => this.events,
+          replaceEvents: (events) => this.replaceEvents(events),
+          noteEventId: (eventId) => this.noteEventId(eventId),
+        })
+      : null;
+    this.feed = new FeedFollower(
+      this.store,
+      this.logger,
+      (batch) => this.applyFeedBatch(batch),
+      (eventId) => this.mirror?.known(eventId),
+    );
     // Another process changed a single-writer store while this one had lost its lock: memory follows the store.
     this.store.onChangedElsewhere(() => {
       this.load().catch((err) => this.logger.error(`Could not reload the ledger after its store changed elsewhere: ${(err as Error).message}`));
@@ -105,8 +105,8 @@ export class PersistentLedger extends RunLedger {
     this.initializing ??= (async () => {
       await this.load();
       this.unobserve ??= ledgerTelemetry.observe({ attributes: telemetryAttributes(this.store), getStorageStats: () => this.getStorageStats() });
-      this.startCompactTimer();
-      this.compactIfAboveHighWaterMark();
+      this.scheduler.startTimer();
+      this.scheduler.checkHighWaterMark(this.events.length);
     })();
     this.initializing.catch(() => (this.initializing = null));
     return this.initializing;
@@ -123,24 +123,19 @@ export class PersistentLedger extends RunLedger {
     await this.store.open();
     // What this ledger logged before the call is read back from the store, not kept from memory.
     await this.store.flush();
-    await this.stopFeed();
-    if (this.store.sharedByReplicas) {
-      this.rebuilding = [];
-      await this.followFeed(null);
+    await this.feed.stop();
+    if (this.mirror) {
+      this.mirror.startRebuild();
+      await this.feed.start(null);
       return;
     }
     const mark = this.events.length;
     const loaded: RunEvent[] = [];
     for await (const batch of this.store.readBatches()) for (const event of batch) loaded.push(event);
-    if (mark === this.events.length) {
-      this.replaceEvents(loaded);
-    } else {
-      const meanwhile = this.events.slice(mark);
-      const meanwhileIds = new Set(meanwhile.map((e) => e.eventId));
-      const alreadyLoaded = new Set(loaded.filter((e) => meanwhileIds.has(e.eventId)).map((e) => e.eventId));
-      this.replaceEvents(loaded.concat(meanwhile.filter((e) => !alreadyLoaded.has(e.eventId))));
-    }
-    await this.followFeed(undefined);
+    const meanwhile = this.events.slice(mark);
+    const loadedIds = meanwhile.length > 0 ? new Set(loaded.map((e) => e.eventId)) : null;
+    this.replaceEvents(loadedIds ? loaded.concat(meanwhile.filter((e) => !loadedIds.has(e.eventId))) : loaded);
+    await this.feed.start(undefined);
   }
 
   /** Atomically rewrites the store from memory. */
@@ -159,22 +154,26 @@ export class PersistentLedger extends RunLedger {
    * so compactions never overlap.
    */
   compact(): Promise<number> {
-    this.running ??= this.compactOnce().finally(() => (this.running = null));
-    return this.running;
+    return this.scheduler.compact();
   }
 
   /** Whether a compaction is running now. */
   get isCompacting(): boolean {
-    return this.running !== null;
+    return this.scheduler.isRunning;
   }
 
   /** Resolves when no compaction is running. */
-  async whenIdle(): Promise<void> {
-    await this.running?.catch(() => undefined);
+  whenIdle(): Promise<void> {
+    return this.scheduler.whenIdle();
   }
 
   getStorageStats(): Promise<StorageStats> {
     return this.store.getStats();
+  }
+
+  /** Whether memory is current with the store's feed; the health indicator reads it. */
+  getFeedStatus(): LedgerFeedStatus {
+    return this.feed.status();
   }
 
   /**
@@ -185,14 +184,14 @@ export class PersistentLedger extends RunLedger {
   async close(): Promise<void> {
     this.unobserve?.();
     this.unobserve = null;
-    this.stopCompactTimer();
-    await this.whenIdle();
+    this.scheduler.stopTimer();
+    await this.scheduler.whenIdle();
     this.initializing = null;
-    await this.stopFeed();
+    await this.feed.stop();
     try {
       await this.store.close();
     } finally {
-      this.stored.complete();
+      this.storedEvents.complete();
     }
   }
 
@@ -208,14 +207,13 @@ export class PersistentLedger extends RunLedger {
   protected override append(events: RunEvent[]): void {
     this.store.enqueue(events);
     super.append(events);
-    if (this.store.sharedByReplicas) for (const event of events) this.undelivered.set(event.eventId, event);
-    this.compactIfAboveHighWaterMark();
+    this.mirror?.ownAppended(events);
+    this.scheduler.checkHighWaterMark(this.events.length);
   }
 
-  private compactIfAboveHighWaterMark(): void {
-    if (this.highWaterMark > 0 && this.events.length > this.highWaterMark && !this.running) {
-      this.compact().catch((err) => this.logger.error(`High-water-mark compaction failed: ${(err as Error).message}`, (err as Error).stack));
-    }
+  protected override replaceEvents(events: RunEvent[]): void {
+    super.replaceEvents(events);
+    this.mirror?.memoryReplaced(events);
   }
 
   /**
@@ -230,7 +228,7 @@ export class PersistentLedger extends RunLedger {
     const evicted = await this.store.compact(this.maxEvents);
     ledgerTelemetry.compacted(telemetryAttributes(this.store), evicted, (performance.now() - started) / 1000);
     // A shared store's feed starts over after a compaction: memory is rebuilt from it, like on every replica.
-    if (this.store.sharedByReplicas || lastSettled === undefined) return evicted;
+    if (this.mirror || lastSettled === undefined) return evicted;
     const mark = this.events.lastIndexOf(lastSettled) + 1;
     const settled = this.events.slice(0, mark);
     const plan = planRetention(
@@ -244,104 +242,25 @@ export class PersistentLedger extends RunLedger {
     return evicted;
   }
 
-  protected override replaceEvents(events: RunEvent[]): void {
-    super.replaceEvents(events);
-    this.committedCount = Math.min(this.committedCount, events.length);
-    if (this.store.sharedByReplicas) this.undelivered = new Map(events.slice(this.committedCount).map((e) => [e.eventId, e]));
-  }
-
-  /**
-   * Follows the store's feed from `after` in the background; resolves once it
-   * has caught up (for a first load, once memory holds the store's content).
-   */
-  private followFeed(after: string | null | undefined): Promise<void> {
-    this.feedError = null;
-    const stop = new AbortController();
-    let ready!: () => void;
-    let failed!: (err: Error) => void;
-    const caughtUp = new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      failed = reject;
-    });
-    const done = (async () => {
-      try {
-        const known = (eventId: string) => this.undelivered.get(eventId);
-        for await (const batch of this.store.tail({ after, signal: stop.signal, known })) {
-          this.feedPolling = batch.polling ?? null;
-          this.applyFeedBatch(batch);
-          if (batch.caughtUp) {
-            this.feedCaughtUpAt = Date.now();
-            ready();
-          }
-        }
-        ready();
-      } catch (err) {
-        failed(err as Error);
-        if (!stop.signal.aborted) this.feedError = err as Error;
-        if (!stop.signal.aborted) this.logger.error(`The ledger stopped following its store's feed: ${(err as Error).message}`, (err as Error).stack);
-      }
-    })();
-    this.feed = { stop, done };
-    return caughtUp;
-  }
-
-  /** Whether memory is current with the store's feed; the health indicator reads it. */
-  getFeedStatus(): LedgerFeedStatus {
-    const following = this.feed !== null && this.feedError === null;
-    const lagMs = this.store.sharedByReplicas && this.feedCaughtUpAt !== null ? Date.now() - this.feedCaughtUpAt : null;
-    return { following, lagMs, error: this.feedError?.message ?? null, polling: following ? this.feedPolling : null };
-  }
-
-  private async stopFeed(): Promise<void> {
-    const feed = this.feed;
-    this.feed = null;
-    if (!feed) return;
-    feed.stop.abort();
-    await feed.done;
-  }
-
   private applyFeedBatch(batch: FeedBatch): void {
-    if (!this.store.sharedByReplicas) {
-      for (const event of batch.events) this.stored.next(event);
+    if (!this.mirror) {
+      for (const event of batch.events) this.storedEvents.next(event);
       return;
     }
-    if (batch.reset) this.rebuilding = [];
-    if (this.rebuilding) {
-      for (const event of batch.events) this.rebuilding.push(event);
-      if (batch.caughtUp) this.finishRebuild();
-      return;
-    }
-    for (const event of batch.events) {
-      this.commit(event);
-      this.stored.next(event);
-    }
-  }
-
-  /** Memory becomes the store's content as the feed rebuilt it, followed by own events it has not delivered yet. */
-  private finishRebuild(): void {
-    const rebuilt = this.rebuilding!;
-    this.rebuilding = null;
-    let pending = this.events.slice(this.committedCount);
-    if (pending.length > 0) {
-      const pendingIds = new Set(pending.map((e) => e.eventId));
-      const delivered = new Set(rebuilt.filter((e) => pendingIds.has(e.eventId)).map((e) => e.eventId));
-      pending = pending.filter((e) => !delivered.has(e.eventId));
-    }
-    this.committedCount = rebuilt.length;
-    this.replaceEvents(rebuilt.concat(pending));
-    if (pending.length > 0) void this.dropEvictedOwnEvents(pending);
+    const { stored, toCheck } = this.mirror.apply(batch);
+    for (const event of stored) this.storedEvents.next(event);
+    if (toCheck.length > 0) void this.dropEvictedOwnEvents(toCheck);
   }
 
   /**
    * An own event kept by a rebuild as not delivered yet may have been committed, then evicted by a
    * compaction on another replica before this replica's feed saw it: the feed will never deliver
-   * it. Once the candidates are durable, those the table no longer holds leave memory (a durable
-   * event the table lacks was evicted; one it holds is delivered by the feed in its turn).
+   * it. Once the candidates are durable, those the store no longer holds leave memory.
    */
   private async dropEvictedOwnEvents(candidates: RunEvent[]): Promise<void> {
     try {
       for (;;) {
-        if (this.feed === null) return;
+        if (!this.feed.active) return;
         try {
           await this.store.flush();
           break;
@@ -351,51 +270,15 @@ export class PersistentLedger extends RunLedger {
         }
       }
       const held = await this.store.heldEventIds(candidates.map((e) => e.eventId));
-      const evicted = new Set(candidates.filter((e) => !held.has(e.eventId) && this.undelivered.has(e.eventId)).map((e) => e.eventId));
-      if (evicted.size === 0) return;
-      this.replaceEvents(this.events.filter((e) => !evicted.has(e.eventId)));
-      this.logger.log(
-        `${evicted.size} event(s) this replica wrote were evicted by a compaction before its feed delivered them; memory follows the store`,
-      );
+      const dropped = this.mirror!.dropEvicted(candidates, held);
+      if (dropped > 0)
+        this.logger.log(
+          `${dropped} event(s) this replica wrote were evicted by a compaction before its feed delivered them; memory follows the store`,
+        );
     } catch (err) {
-      if (this.feed !== null)
+      if (this.feed.active)
         this.logger.warn(`Could not check this replica's own events against the store after a rewrite: ${(err as Error).message}`);
     }
-  }
-
-  /** Puts an event the feed delivered at the end of the committed part (an own event moves there from the pending part). */
-  private commit(event: RunEvent): void {
-    this.undelivered.delete(event.eventId);
-    const at = this.committedCount;
-    this.committedCount++;
-    if (at === this.events.length) {
-      this.events.push(event);
-      this.noteEventId(event.eventId);
-      return;
-    }
-    if (this.events[at].eventId === event.eventId) return;
-    for (let i = at + 1; i < this.events.length; i++) {
-      if (this.events[i].eventId === event.eventId) {
-        const [own] = this.events.splice(i, 1);
-        this.events.splice(at, 0, own);
-        return;
-      }
-    }
-    this.events.splice(at, 0, event);
-    this.noteEventId(event.eventId);
-  }
-
-  private startCompactTimer(): void {
-    if (this.compactIntervalMs <= 0 || this.compactTimer) return;
-    this.compactTimer = setInterval(() => {
-      this.compact().catch((err) => this.logger.error(`Scheduled compaction failed: ${(err as Error).message}`, (err as Error).stack));
-    }, this.compactIntervalMs);
-    this.compactTimer.unref();
-  }
-
-  private stopCompactTimer(): void {
-    if (this.compactTimer) clearInterval(this.compactTimer);
-    this.compactTimer = null;
   }
 }
 

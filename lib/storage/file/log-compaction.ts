@@ -1,6 +1,6 @@
 import { FileHandle, open } from 'node:fs/promises';
 import { LoggerService } from '@nestjs/common';
-import { planRetention, retentionFilter } from '../../ledger/retention-plan';
+import { planRetention, retentionFilter } from '../retention-plan';
 import { scanLogTimestamps } from './log-reader';
 import { rewriteLog } from './log-rewrite';
 import { readNdjsonLines } from './ndjson-line.reader';

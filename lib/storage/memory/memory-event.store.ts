@@ -3,7 +3,7 @@ import { RunEvent } from '../../events/run-event.interface';
 import { serializeRunEvent } from '../../events/run-event.serializer';
 import { restoreStoredEvent, sanitizeRunEvent } from '../../events/run-event.validator';
 import { idOfStoredLine } from '../../events/stored-event-id';
-import { planRetention, retentionFilter } from '../../ledger/retention-plan';
+import { planRetention, retentionFilter } from '../retention-plan';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 import { EventQuery, EventStore, FeedBatch, TailOptions } from '../event-store';
 import { FeedHub } from '../feed-hub';
