@@ -6,7 +6,7 @@ import { PersistentLedger } from '../ledger/persistent-ledger';
 import { ResolvedModuleOptions } from '../options/ledger-options.resolver';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { releaseCompactionJob } from './ledger.providers';
-import { loadCron } from './load-cron';
+import { loadCron } from '../peers/load-cron';
 
 /**
  * The retention compaction job: registered in `SchedulerRegistry` as

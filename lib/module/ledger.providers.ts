@@ -8,7 +8,7 @@ import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-ev
 import { EventStore } from '../storage/event-store';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';
-import { loadCron } from './load-cron';
+import { loadCron } from '../peers/load-cron';
 
 /** The compaction lease for the module's schedule: half the time between two ticks, at most 30 s. */
 export function defaultCompactionLeaseMs(compaction: LedgerCompactionOption): number {

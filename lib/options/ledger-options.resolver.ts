@@ -1,10 +1,12 @@
 import { LedgerConfigError } from '../errors/ledger-config.error';
-import { loadCron } from '../module/load-cron';
+import { loadCron } from '../peers/load-cron';
 import type { EventStore } from '../storage/event-store';
-import { loadPg } from '../storage/postgres/load-pg';
-import { sqlIdentifier } from '../storage/postgres/sql-identifier';
+import { checkPostgresStorageOptions } from '../storage/postgres/postgres-storage-options.check';
 import { LEDGER_DEFAULTS } from './ledger-defaults';
 import { LedgerCompactionOption, LedgerModuleOptions, LedgerOptions, LedgerStorageOption } from './ledger-options.interface';
+import { MAX_TIMER_MS, describeValue, positiveInteger, refuseUnknownKeys } from './option-checks';
+
+export { MAX_TIMER_MS, positiveInteger } from './option-checks';
 
 /** Options after validation, with every default applied. */
 export interface ResolvedLedgerOptions extends LedgerOptions {
@@ -21,9 +23,6 @@ export interface ResolvedLedgerOptions extends LedgerOptions {
 export interface ResolvedModuleOptions extends ResolvedLedgerOptions {
   compaction: LedgerCompactionOption;
 }
-
-/** Longest delay a Node.js timer takes; a longer one fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Every option `LedgerOptions` declares; anything else is refused as a likely typo. */
 const LEDGER_OPTION_KEYS = [
@@ -44,61 +43,6 @@ const LEDGER_OPTION_KEYS = [
 ] as const;
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
-const POSTGRES_KEYS = [
-  'type',
-  'connectionString',
-  'pool',
-  'schema',
-  'table',
-  'compactionLeaseMs',
-  'listen',
-  'pollIntervalMs',
-  'retryAttempts',
-  'retryDelayMs',
-];
-
-/** A value as an error message shows it: its type, and the value where that helps (`string "5000"`). */
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  if (typeof value === 'number') return `number ${String(value)}`;
-  if (typeof value === 'object') return 'an object';
-  return typeof value;
-}
-
-/** Edit distance, to suggest the option a misspelt key meant. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-/** Refuses keys of `value` that are not in `known`, naming the closest known key. */
-function refuseUnknownKeys(prefix: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (known.includes(key)) continue;
-    const scored = known.map((k) => ({ k, d: k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase()) }));
-    const best = scored.sort((a, b) => a.d - b.d)[0];
-    const hint = best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best.k}"?` : '';
-    throw new LedgerConfigError(`${prefix}${key}`, `is not a nestjs-ledger option${hint} (known: ${known.join(', ')})`);
-  }
-}
-
-/** Checks an integer option; `undefined` gives `fallback`. */
-export function positiveInteger(option: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new LedgerConfigError(option, `must be ${allowZero ? 'a non-negative' : 'a positive'} integer (got ${describeValue(value)})`);
-  }
-  return value;
-}
 
 function nonNegativeNumber(option: string, value: unknown): void {
   if (value !== undefined && (typeof value !== 'number' || !(value >= 0) || value === Infinity)) {
@@ -183,24 +127,8 @@ function resolveStorage(value: unknown): LedgerStorageOption {
   if (!storage || typeof storage !== 'object' || (storage.type !== 'ndjson' && storage.type !== 'postgres')) {
     throw new LedgerConfigError('storage', "must be { type: 'ndjson' } or { type: 'postgres', connectionString | pool }");
   }
-  refuseUnknownKeys('storage.', storage, storage.type === 'postgres' ? POSTGRES_KEYS : ['type']);
-  if (storage.type === 'postgres') {
-    if (!storage.pool && (typeof storage.connectionString !== 'string' || storage.connectionString.length === 0)) {
-      throw new LedgerConfigError('storage.connectionString', 'is required for the PostgreSQL storage (or give storage.pool)');
-    }
-    if (storage.schema !== undefined) sqlIdentifier('storage.schema', storage.schema);
-    if (storage.table !== undefined) sqlIdentifier('storage.table', storage.table);
-    if (storage.compactionLeaseMs !== undefined) positiveInteger('storage.compactionLeaseMs', storage.compactionLeaseMs, 0);
-    if (storage.pollIntervalMs !== undefined) positiveInteger('storage.pollIntervalMs', storage.pollIntervalMs, 0);
-    positiveInteger('storage.retryAttempts', storage.retryAttempts, 0, true);
-    if (positiveInteger('storage.retryDelayMs', storage.retryDelayMs, 0, true) > MAX_TIMER_MS) {
-      throw new LedgerConfigError('storage.retryDelayMs', `must be at most ${MAX_TIMER_MS} ms (the longest Node.js timer)`);
-    }
-    if (storage.listen !== undefined && typeof storage.listen !== 'boolean') {
-      throw new LedgerConfigError('storage.listen', `must be a boolean (got ${describeValue(storage.listen)})`);
-    }
-    if (!storage.pool) loadPg();
-  }
+  if (storage.type === 'postgres') checkPostgresStorageOptions(storage);
+  else refuseUnknownKeys('storage.', storage, ['type']);
   return storage;
 }
 

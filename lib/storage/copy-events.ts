@@ -1,6 +1,5 @@
 import { EventStore } from './event-store';
 import { ProgressListener } from './store-verification.interface';
-import { PostgresEventStore } from './postgres/postgres-event.store';
 
 /** What {@link copyEvents} did. */
 export interface CopyEventsResult {
@@ -17,16 +16,17 @@ const FLUSH_EVERY = 5_000;
 
 /**
  * Copies every event of `source` into `target`, in order, keeping their ids. It can run again
- * after an interruption: events the target already holds are skipped (PostgreSQL by its unique
- * `event_id`, other targets by reading their ids first). Opens both stores (an NDJSON store's lock
- * refuses while an app writes it) and closes both.
+ * after an interruption: events the target already holds are skipped (by the target itself when
+ * its writes skip held ids, as PostgreSQL's do: see `EventStore.eventsWrittenAnew`; otherwise by
+ * reading its ids first). Opens both stores (an NDJSON store's lock refuses while an app writes
+ * it) and closes both.
  */
 export async function copyEvents(source: EventStore, target: EventStore, onProgress?: ProgressListener): Promise<CopyEventsResult> {
   try {
     await source.open();
     await target.open();
-    const deduplicatedByTarget = target instanceof PostgresEventStore;
-    const insertedBefore = deduplicatedByTarget ? target.rowsInserted : 0;
+    const insertedBefore = target.eventsWrittenAnew();
+    const deduplicatedByTarget = insertedBefore !== null;
     const held = new Set<string>();
     if (!deduplicatedByTarget) for await (const batch of target.readBatches()) for (const event of batch) held.add(event.eventId);
     const { eventCount: total } = await source.getStats();
@@ -47,7 +47,7 @@ export async function copyEvents(source: EventStore, target: EventStore, onProgr
       onProgress?.(read, Math.max(total, read));
     }
     await target.flush();
-    const copied = deduplicatedByTarget ? target.rowsInserted - insertedBefore : enqueued;
+    const copied = deduplicatedByTarget ? (target.eventsWrittenAnew() ?? 0) - insertedBefore : enqueued;
     const { eventCount: targetCount } = await target.getStats();
     return { read, copied, targetCount };
   } finally {

@@ -206,6 +206,16 @@ export abstract class EventStore {
     return held;
   }
 
+  /**
+   * A capability of stores whose writes skip events they already hold (by `eventId`), as the
+   * PostgreSQL store's unique `event_id` does: how many events its writes stored anew since it was
+   * created. `null` (the default) when writes do not skip held events, so a copy into the store
+   * reads its ids first (see `copyEvents`).
+   */
+  eventsWrittenAnew(): number | null {
+    return null;
+  }
+
   private async collect(query: EventQuery): Promise<RunEvent[]> {
     const out: RunEvent[] = [];
     for await (const batch of this.readBatches(query)) for (const event of batch) out.push(event);

@@ -1,3 +1,4 @@
+/** Moving an NDJSON store's events into a PostgreSQL table (the ndjson-to-postgres tool). */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger, LoggerService } from '@nestjs/common';

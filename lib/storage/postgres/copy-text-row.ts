@@ -1,3 +1,4 @@
+/** One event as a row of COPY text. */
 import { RunEvent } from '../../events/run-event.interface';
 
 const COPY_SPECIAL = /[\\\n\r\t]/;

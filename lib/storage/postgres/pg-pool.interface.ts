@@ -1,3 +1,4 @@
+/** The parts of `pg`'s pool and client the driver uses, declared without importing `pg`. */
 /**
  * The part of a `pg` client the PostgreSQL store uses: a `pg.PoolClient` fits it.
  * Declared here so that the ledger's public typings never import `pg`: an

@@ -1,3 +1,4 @@
+/** Which failures to open the store are worth retrying, and what to check for each. */
 import type { PostgresTarget } from './postgres-target';
 
 /**

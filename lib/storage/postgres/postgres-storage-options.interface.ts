@@ -1,3 +1,4 @@
+/** The declaration of the PostgreSQL storage options. */
 import type { PgPoolLike } from './pg-pool.interface';
 
 /**

@@ -1,3 +1,4 @@
+/** Where the store points (host, port, database, user), without the password, for messages. */
 import type { PgPoolLike } from './pg-pool.interface';
 
 /** Where a PostgreSQL storage points, for messages: never its password. */

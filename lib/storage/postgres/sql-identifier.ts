@@ -1,3 +1,4 @@
+/** Validating and quoting schema and table names. */
 import { LedgerConfigError } from '../../errors/ledger-config.error';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;

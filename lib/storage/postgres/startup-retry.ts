@@ -1,3 +1,4 @@
+/** Opening the store at startup, retrying with backoff. */
 import type { LoggerService } from '@nestjs/common';
 import { LedgerConfigError } from '../../errors/ledger-config.error';
 import { LedgerStorageUnavailableError } from '../../errors/ledger-storage-unavailable.error';

@@ -1,5 +1,6 @@
+/** Loading the optional `pg` peer dependency, with what to install when it is missing. */
 import type * as Pg from 'pg';
-import { LedgerConfigError } from '../../errors/ledger-config.error';
+import { LedgerConfigError } from '../errors/ledger-config.error';
 
 /**
  * Loads the optional `pg` peer dependency.

@@ -1,3 +1,4 @@
+/** Loading the `cron` package of the application's `@nestjs/schedule` (an optional peer). */
 import { createRequire } from 'node:module';
 import type * as Cron from 'cron';
 
