@@ -15,6 +15,8 @@ export interface RunEventFieldKinds {
   count: number;
   /** A finite number (default `0`). */
   finite: number;
+  /** Epoch milliseconds a JavaScript `Date` can hold: within ±8.64e15 (`MAX_TIMESTAMP_MS`). */
+  epochMs: number;
   diffSummary: DiffSummary;
   testResults: TestResults;
   violations: Violation[];
@@ -70,7 +72,7 @@ export const RUN_EVENT_SCHEMA = {
   /** What kind of task the run performed. */
   intent: { kind: 'intent', presence: 'defaulted' },
   /** Epoch milliseconds when the run started. */
-  timestamp: { kind: 'finite', presence: 'required', expected: 'a finite number of epoch milliseconds' },
+  timestamp: { kind: 'epochMs', presence: 'required', expected: 'a finite number of epoch milliseconds' },
   /** How long the run took, in milliseconds. */
   durationMs: { kind: 'finite', presence: 'defaulted' },
   /** The session the run belongs to. */

@@ -1,8 +1,10 @@
 import { LedgerConfigError } from '../errors/ledger-config.error';
 import { loadCron } from '../module/load-cron';
+import type { UnknownFieldsPolicy } from '../events/run-event.validator';
 import type { EventStore } from '../storage/event-store';
 import { loadPg } from '../storage/postgres/load-pg';
 import { sqlIdentifier } from '../storage/postgres/sql-identifier';
+import { closestName } from './closest-name';
 import { LEDGER_DEFAULTS } from './ledger-defaults';
 import { LedgerCompactionOption, LedgerModuleOptions, LedgerOptions, LedgerStorageOption } from './ledger-options.interface';
 
@@ -15,6 +17,7 @@ export interface ResolvedLedgerOptions extends LedgerOptions {
   highWaterMark: number;
   lockStaleMs: number;
   maxEventBytes: number;
+  unknownFields: UnknownFieldsPolicy;
 }
 
 /** Module options after validation, with every default applied. */
@@ -37,11 +40,13 @@ const LEDGER_OPTION_KEYS = [
   'store',
   'evaluators',
   'maxEventBytes',
+  'unknownFields',
   'forbiddenCommandPatterns',
   'forbiddenDependencies',
   'maxViolations',
   'maxReworkRatio',
 ] as const;
+const UNKNOWN_FIELDS_POLICIES: readonly UnknownFieldsPolicy[] = ['refuse-typos', 'refuse', 'keep'];
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
 const POSTGRES_KEYS = ['type', 'connectionString', 'pool', 'schema', 'table', 'compactionLeaseMs', 'listen', 'pollIntervalMs'];
@@ -56,26 +61,12 @@ function describeValue(value: unknown): string {
   return typeof value;
 }
 
-/** Edit distance, to suggest the option a misspelt key meant. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 /** Refuses keys of `value` that are not in `known`, naming the closest known key. */
 function refuseUnknownKeys(prefix: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
-    const scored = known.map((k) => ({ k, d: k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase()) }));
-    const best = scored.sort((a, b) => a.d - b.d)[0];
-    const hint = best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best.k}"?` : '';
+    const closest = closestName(key, known);
+    const hint = closest === undefined ? '' : `; did you mean "${prefix}${closest}"?`;
     throw new LedgerConfigError(`${prefix}${key}`, `is not a nestjs-ledger option${hint} (known: ${known.join(', ')})`);
   }
 }
@@ -201,6 +192,10 @@ export function resolveLedgerOptions(options: LedgerOptions = {}, extraKeys: rea
     { one: 'a package name', many: 'package names' },
     (d) => typeof d === 'string' && d.length > 0,
   );
+  const unknownFields = options.unknownFields ?? LEDGER_DEFAULTS.unknownFields;
+  if (!UNKNOWN_FIELDS_POLICIES.includes(unknownFields)) {
+    throw new LedgerConfigError('unknownFields', `must be 'refuse-typos', 'refuse' or 'keep' (got ${describeValue(unknownFields)})`);
+  }
   positiveInteger('maxViolations', options.maxViolations, 0, true);
   nonNegativeNumber('maxReworkRatio', options.maxReworkRatio);
   const store = options.store as Partial<Record<keyof EventStore, unknown>> | undefined;
@@ -228,6 +223,7 @@ export function resolveLedgerOptions(options: LedgerOptions = {}, extraKeys: rea
     storage: resolveStorage(options.storage),
     lockStaleMs: positiveInteger('lockStaleMs', options.lockStaleMs, LEDGER_DEFAULTS.lockStaleMs),
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, LEDGER_DEFAULTS.maxEventBytes),
+    unknownFields,
   };
 }
 

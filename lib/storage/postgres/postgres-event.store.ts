@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { LedgerConfigError } from '../../errors/ledger-config.error';
 import { LedgerEventRefusedError } from '../../errors/ledger-event-refused.error';
 import { RunEvent } from '../../events/run-event.interface';
-import { restoreStoredEvent } from '../../events/run-event.validator';
+import { MAX_TIMESTAMP_MS, restoreStoredEvent } from '../../events/run-event.validator';
 import { serializeRunEvent } from '../../events/run-event.serializer';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 import { EventQuery, FeedBatch, TailOptions } from '../event-store';
@@ -335,10 +335,12 @@ export class PostgresEventStore extends QueuedEventStore<QueuedRow> {
     await this.open();
     const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } =
       await this.pool.query(
-        `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes,
+        // The span is that of the events reads give: a row whose timestamp no Date can hold is skipped by them.
+        `SELECT count(*) AS count, min(ts) FILTER (WHERE ts BETWEEN -$2::float8 AND $2::float8) AS oldest,
+              max(ts) FILTER (WHERE ts BETWEEN -$2::float8 AND $2::float8) AS newest, pg_total_relation_size($1::regclass) AS bytes,
               (SELECT count(*) FROM ${this.names.refused}) AS refused
        FROM ${this.names.events}`,
-        [this.names.qualified],
+        [this.names.qualified, MAX_TIMESTAMP_MS],
       );
     return {
       eventCount: Number(rows[0].count),
