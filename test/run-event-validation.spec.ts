@@ -57,7 +57,12 @@ describe('logEvent validation', () => {
       'violations[0].severity',
       /must be one of critical, high, medium, low, info \(got "error"\)$/,
     ],
-    ['a numeric severity', { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 3 }] }, 'violations[0].severity', /\(got 3\)$/],
+    [
+      'a numeric severity',
+      { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 3 }] },
+      'violations[0].severity',
+      /\(got 3\)$/,
+    ],
     ['a null intent', { taskId: 't', timestamp: 1, intent: null }, 'intent', /\(got null\)$/],
     ['a very long wrong intent', { taskId: 't', timestamp: 1, intent: 'x'.repeat(500) }, 'intent', /\(got "x{40}\.\.\." \(500 characters\)\)$/],
     ['a string with quotes where a number goes', { taskId: 't', timestamp: 'say "when"' }, 'timestamp', /\(got "say \\"when\\""\)$/],
@@ -226,19 +231,24 @@ describe('unknown top-level fields (the unknownFields option)', () => {
     expect(error.message).toMatch(/"reviewer" is not a run-event field \(unknownFields: 'refuse'\)$/);
     expect(rejectionOf(misspelt, ledger).message).toMatch(/did you mean "toolsUsed"\?/);
     // Nested objects keep their extra fields: the option is about the event's own fields.
-    expect(ledger.logEvent({ taskId: 't', timestamp: 1, diffSummary: { linesAdded: 1, linesRemoved: 0, filesChanged: 1, note: 'x' } as never }))
-      .toMatchObject({ diffSummary: { note: 'x' } });
+    expect(
+      ledger.logEvent({ taskId: 't', timestamp: 1, diffSummary: { linesAdded: 1, linesRemoved: 0, filesChanged: 1, note: 'x' } as never }),
+    ).toMatchObject({ diffSummary: { note: 'x' } });
   });
 
   it('applies to importEvents and finalizeEvent, naming the index', () => {
     const ledger = new RunLedger();
-    expect(() => ledger.importEvents([{ ...misspelt, eventId: 'a' }])).toThrow(/"\[0\]\.toolUsed" is not a run-event field: did you mean "toolsUsed"\?/);
+    expect(() => ledger.importEvents([{ ...misspelt, eventId: 'a' }])).toThrow(
+      /"\[0\]\.toolUsed" is not a run-event field: did you mean "toolsUsed"\?/,
+    );
     expect(() => ledger.finalizeEvent({ ...ledger.createEvent('t'), toolUsed: [] } as never)).toThrow(/"toolUsed"/);
     expect(ledger.eventCount).toBe(0);
   });
 
   it('is checked with the other options', () => {
     expect(() => createPersistentLedger({ unknownFields: 'drop' as never })).toThrow(LedgerConfigError);
-    expect(() => createPersistentLedger({ unknownFields: 'drop' as never })).toThrow(/"unknownFields": must be 'refuse-typos', 'refuse' or 'keep' \(got string "drop"\)/);
+    expect(() => createPersistentLedger({ unknownFields: 'drop' as never })).toThrow(
+      /"unknownFields": must be 'refuse-typos', 'refuse' or 'keep' \(got string "drop"\)/,
+    );
   });
 });

@@ -52,7 +52,10 @@ describe('sample app over HTTP', () => {
     const before = eventsOnDisk(dir).length;
     const misspelt = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 't', timestamp: 1, toolUsed: ['x'] }) });
     expect(misspelt.status).toBe(400);
-    expect(misspelt.body).toMatchObject({ field: 'toolUsed', message: expect.stringContaining('"toolUsed" is not a run-event field: did you mean "toolsUsed"?') });
+    expect(misspelt.body).toMatchObject({
+      field: 'toolUsed',
+      message: expect.stringContaining('"toolUsed" is not a run-event field: did you mean "toolsUsed"?'),
+    });
     const nanoseconds = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 'ns', timestamp: 1.7e18 }) });
     expect(nanoseconds.status).toBe(400);
     expect(nanoseconds.body).toMatchObject({ field: 'timestamp', message: expect.stringContaining('nanoseconds? Divide by 1e6') });

@@ -14,7 +14,8 @@ import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';
 
 const NANOSECONDS = 1.7e18;
-const REASON = /^Invalid run event: "timestamp" must be epoch milliseconds within ±8\.64e15, .*\(got 1700000000000000000: nanoseconds\? Divide by 1e6\)$/;
+const REASON =
+  /^Invalid run event: "timestamp" must be epoch milliseconds within ±8\.64e15, .*\(got 1700000000000000000: nanoseconds\? Divide by 1e6\)$/;
 
 /** A valid event at 1000 ms, and the same event stored with a timestamp in nanoseconds (as an older release accepted). */
 const valid = new RunLedger().logEvent(runEventInput({ taskId: 'ms', timestamp: 1_000 }));
@@ -63,7 +64,9 @@ describe('stored timestamps no Date can hold', () => {
 
     const verification = await new FileEventStore({ storagePath: dir }).verify();
     expect(verification).toMatchObject({ sound: false, records: 2, events: 1, damagedCount: 1 });
-    expect(verification.damaged).toEqual([{ line: 2, byteOffset: Buffer.byteLength(JSON.stringify(valid)) + 1, reason: expect.stringMatching(REASON) }]);
+    expect(verification.damaged).toEqual([
+      { line: 2, byteOffset: Buffer.byteLength(JSON.stringify(valid)) + 1, reason: expect.stringMatching(REASON) },
+    ]);
 
     const { events, stats } = await loaded(createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, logger: new CapturingLogger() }));
     expect(events).toEqual([valid]);

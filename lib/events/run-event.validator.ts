@@ -41,7 +41,9 @@ const QUOTED_CHARS = 40;
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') {
-    return value.length > QUOTED_CHARS ? `${JSON.stringify(`${value.slice(0, QUOTED_CHARS)}...`)} (${value.length} characters)` : JSON.stringify(value);
+    return value.length > QUOTED_CHARS
+      ? `${JSON.stringify(`${value.slice(0, QUOTED_CHARS)}...`)} (${value.length} characters)`
+      : JSON.stringify(value);
   }
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
@@ -159,17 +161,17 @@ function fieldPath(path: string, index: number, field: string): string {
   return field ? `${indexed}.${field}` : indexed;
 }
 
-/** Plausible epoch milliseconds for the unit hint: years 1973 to 5138. */
-const PLAUSIBLE_MS = [1e11, 1e14];
+/** Finer units a timestamp beyond a Date may be in, and how many of each make a millisecond. */
+const FINER_UNITS = [
+  { unit: 'microseconds', perMs: 1e3, written: '1e3' },
+  { unit: 'nanoseconds', perMs: 1e6, written: '1e6' },
+];
 
-/** `: nanoseconds? Divide by 1e6` when a timestamp out of range reads as a plausible date in a finer unit. */
+/** `: nanoseconds? Divide by 1e6` when a timestamp out of range is a plausible date (years 1973 to 5138) in a finer unit. */
 function likelyUnit(ms: number): string {
-  for (const [unit, factor] of [
-    ['microseconds', '1e3'],
-    ['nanoseconds', '1e6'],
-  ]) {
-    const scaled = ms / Number(factor);
-    if (scaled >= PLAUSIBLE_MS[0] && scaled < PLAUSIBLE_MS[1]) return `: ${unit}? Divide by ${factor}`;
+  for (const { unit, perMs, written } of FINER_UNITS) {
+    const scaled = ms / perMs;
+    if (scaled >= 1e11 && scaled < 1e14) return `: ${unit}? Divide by ${written}`;
   }
   return '';
 }
