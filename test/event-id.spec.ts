@@ -18,4 +18,13 @@ describe('event ids', () => {
     const many = Array.from({ length: 100_000 }, newEventId);
     expect(new Set(many).size).toBe(many.length);
   });
+
+  it('ids made in a tight loop are strictly increasing as strings, and all UUIDv7 (version and variant bits)', () => {
+    const ids = Array.from({ length: 100_000 }, newEventId);
+    const uuidV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (let i = 0; i < ids.length; i++) {
+      if (!uuidV7.test(ids[i])) throw new Error(`id ${i} is not a UUIDv7: ${ids[i]}`);
+      if (i > 0 && !(ids[i] > ids[i - 1])) throw new Error(`id ${i} does not sort after id ${i - 1}: ${ids[i - 1]} then ${ids[i]}`);
+    }
+  });
 });

@@ -145,6 +145,7 @@ describe('option resolution', () => {
       highWaterMark: LEDGER_DEFAULTS.maxEvents * LEDGER_DEFAULTS.highWaterMarkFactor,
       lockStaleMs: LEDGER_DEFAULTS.lockStaleMs,
       maxEventBytes: LEDGER_DEFAULTS.maxEventBytes,
+      unknownFields: LEDGER_DEFAULTS.unknownFields,
       storage: { type: 'ndjson' },
     });
     expect(resolveModuleOptions({}).compaction).toEqual({ cron: LEDGER_DEFAULTS.compactionCron });

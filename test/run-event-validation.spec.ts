@@ -1,4 +1,4 @@
-import { LedgerValidationError, MAX_ID_BYTES, RunEventInput, RunLedger } from '../lib';
+import { LedgerConfigError, LedgerValidationError, MAX_ID_BYTES, RunEventInput, RunLedger, createPersistentLedger } from '../lib';
 import { runEventInput } from './helpers/run-events';
 
 function rejectionOf(input: unknown, ledger = new RunLedger()): LedgerValidationError {
@@ -49,7 +49,32 @@ describe('logEvent validation', () => {
       'violations[0].severity',
       /one of critical/,
     ],
-    ['a bad intent', { taskId: 't', timestamp: 1, intent: 'party' }, 'intent', /one of bug-fix/],
+    ['a bad intent', { taskId: 't', timestamp: 1, intent: 'party' }, 'intent', /one of bug-fix.* \(got "party"\)$/],
+    // A wrong value is quoted as JSON (a string) or named by its type; a long one is cut short.
+    [
+      'a severity that is not one of the five',
+      { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 'error' }] },
+      'violations[0].severity',
+      /must be one of critical, high, medium, low, info \(got "error"\)$/,
+    ],
+    [
+      'a numeric severity',
+      { taskId: 't', timestamp: 1, violations: [{ ruleId: 'r', description: 'd', severity: 3 }] },
+      'violations[0].severity',
+      /\(got 3\)$/,
+    ],
+    ['a null intent', { taskId: 't', timestamp: 1, intent: null }, 'intent', /\(got null\)$/],
+    ['a very long wrong intent', { taskId: 't', timestamp: 1, intent: 'x'.repeat(500) }, 'intent', /\(got "x{40}\.\.\." \(500 characters\)\)$/],
+    ['a string with quotes where a number goes', { taskId: 't', timestamp: 'say "when"' }, 'timestamp', /\(got "say \\"when\\""\)$/],
+    // What no JavaScript Date can hold (beyond +-8.64e15 ms): refused, with the likely unit when it looks like one.
+    [
+      'a timestamp in nanoseconds',
+      { taskId: 't', timestamp: 1.7e18 },
+      'timestamp',
+      /must be epoch milliseconds within \u00b18\.64e15, .*\(got 1700000000000000000: nanoseconds\? Divide by 1e6\)/,
+    ],
+    ['a timestamp in microseconds', { taskId: 't', timestamp: 1e16 }, 'timestamp', /within \u00b18\.64e15, .*microseconds\? Divide by 1e3/],
+    ['a timestamp far before any date', { taskId: 't', timestamp: -8.64e15 - 1 }, 'timestamp', /within \u00b18\.64e15, .*\(got -8640000000000001\)$/],
     ['a bad outcome', { taskId: 't', timestamp: 1, outcomeAccepted: 'yes' }, 'outcomeAccepted', /boolean or null/],
     ['an undefined array item', { taskId: 't', timestamp: 1, toolsUsed: [undefined] }, 'toolsUsed[0]', /undefined/],
     // Paths read like JavaScript property paths, with the dot after an index.
@@ -154,6 +179,12 @@ describe('logEvent validation', () => {
     }
   });
 
+  it('accepts the first and last millisecond a Date can hold', () => {
+    const ledger = new RunLedger();
+    expect(ledger.logEvent({ taskId: 't', timestamp: 8.64e15 }).timestamp).toBe(8.64e15);
+    expect(ledger.logEvent({ taskId: 't', timestamp: -8.64e15 }).timestamp).toBe(-8.64e15);
+  });
+
   it('leaves earlier events untouched when one is rejected', () => {
     const ledger = new RunLedger();
     const ok = ledger.logEvent(runEventInput());
@@ -165,11 +196,59 @@ describe('logEvent validation', () => {
 describe('logEvent input type', () => {
   it('completes standard fields and refuses misspelt ones at compile time (npm run lint type-checks this file)', () => {
     const ledger = new RunLedger();
-    // @ts-expect-error misspelt field: a compile error, not an extra field stored by mistake
-    expect(ledger.logEvent({ taskId: 't', timestamp: 1, toolUsed: ['npm test'] }).toolsUsed).toEqual([]);
+    // @ts-expect-error misspelt field: a compile error (and at run time, a LedgerValidationError)
+    expect(() => ledger.logEvent({ taskId: 't', timestamp: 1, toolUsed: ['npm test'] })).toThrow(LedgerValidationError);
     // @ts-expect-error a required field is missing
     expect(() => ledger.logEvent({ taskId: 't' })).toThrow(LedgerValidationError);
     const typed: RunEventInput = { taskId: 't', timestamp: 1, toolsUsed: ['npm test'] };
     expect(ledger.logEvent(typed).toolsUsed).toEqual(['npm test']);
+  });
+});
+
+describe('unknown top-level fields (the unknownFields option)', () => {
+  const misspelt = { taskId: 't', timestamp: 1, toolUsed: ['npm test'] };
+  const custom = { taskId: 't', timestamp: 1, reviewer: 'ana', ticket: { id: 7 } };
+
+  it("by default ('refuse-typos') refuses a field named like a standard one, saying which; other extra fields are kept", () => {
+    const ledger = new RunLedger();
+    const error = rejectionOf(misspelt, ledger);
+    expect(error.field).toBe('toolUsed');
+    expect(error.message).toMatch(/"toolUsed" is not a run-event field: did you mean "toolsUsed"\?/);
+    expect(rejectionOf({ taskId: 't', timestamp: 1, SessionID: 's' }, ledger).message).toMatch(/did you mean "sessionId"\?/);
+    expect(ledger.logEvent(custom)).toMatchObject({ reviewer: 'ana', ticket: { id: 7 } });
+  });
+
+  it("'keep' stores every extra field, misspelt or not", () => {
+    const ledger = new RunLedger({ unknownFields: 'keep' });
+    const stored = ledger.logEvent(misspelt as RunEventInput);
+    expect(stored).toMatchObject({ toolsUsed: [], toolUsed: ['npm test'] });
+  });
+
+  it("'refuse' refuses every field the schema does not have, suggesting one when it is close", () => {
+    const ledger = new RunLedger({ unknownFields: 'refuse' });
+    const error = rejectionOf(custom, ledger);
+    expect(error.field).toBe('reviewer');
+    expect(error.message).toMatch(/"reviewer" is not a run-event field \(unknownFields: 'refuse'\)$/);
+    expect(rejectionOf(misspelt, ledger).message).toMatch(/did you mean "toolsUsed"\?/);
+    // Nested objects keep their extra fields: the option is about the event's own fields.
+    expect(
+      ledger.logEvent({ taskId: 't', timestamp: 1, diffSummary: { linesAdded: 1, linesRemoved: 0, filesChanged: 1, note: 'x' } as never }),
+    ).toMatchObject({ diffSummary: { note: 'x' } });
+  });
+
+  it('applies to importEvents and finalizeEvent, naming the index', () => {
+    const ledger = new RunLedger();
+    expect(() => ledger.importEvents([{ ...misspelt, eventId: 'a' }])).toThrow(
+      /"\[0\]\.toolUsed" is not a run-event field: did you mean "toolsUsed"\?/,
+    );
+    expect(() => ledger.finalizeEvent({ ...ledger.createEvent('t'), toolUsed: [] } as never)).toThrow(/"toolUsed"/);
+    expect(ledger.eventCount).toBe(0);
+  });
+
+  it('is checked with the other options', () => {
+    expect(() => createPersistentLedger({ unknownFields: 'drop' as never })).toThrow(LedgerConfigError);
+    expect(() => createPersistentLedger({ unknownFields: 'drop' as never })).toThrow(
+      /"unknownFields": must be 'refuse-typos', 'refuse' or 'keep' \(got string "drop"\)/,
+    );
   });
 });

@@ -48,6 +48,23 @@ describe('sample app over HTTP', () => {
     expect(eventsOnDisk(dir)).toHaveLength(before);
   });
 
+  it('POST /runs answers 400 for a misspelt field, naming it and the field it meant, and for a timestamp in nanoseconds; stores neither', async () => {
+    const before = eventsOnDisk(dir).length;
+    const misspelt = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 't', timestamp: 1, toolUsed: ['x'] }) });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body).toMatchObject({
+      field: 'toolUsed',
+      message: expect.stringContaining('"toolUsed" is not a run-event field: did you mean "toolsUsed"?'),
+    });
+    const nanoseconds = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 'ns', timestamp: 1.7e18 }) });
+    expect(nanoseconds.status).toBe(400);
+    expect(nanoseconds.body).toMatchObject({ field: 'timestamp', message: expect.stringContaining('nanoseconds? Divide by 1e6') });
+    // Extra fields of other names are kept, as documented.
+    const custom = await json(base, '/runs', { method: 'POST', body: JSON.stringify({ taskId: 't', timestamp: 1, reviewer: 'ana' }) });
+    expect(custom.status).toBe(201);
+    expect(eventsOnDisk(dir).slice(before)).toEqual([expect.objectContaining({ eventId: custom.body.eventId, reviewer: 'ana' })]);
+  });
+
   it('GET /runs filters by task and inclusive time range; bad bounds are 400', async () => {
     for (const ts of [2000, 3000, 4000]) {
       await json(base, '/runs', { method: 'POST', body: JSON.stringify(runEventInput({ taskId: 'range', timestamp: ts })) });

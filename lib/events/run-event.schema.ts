@@ -15,6 +15,8 @@ export interface RunEventFieldKinds {
   count: number;
   /** A finite number (default `0`). */
   finite: number;
+  /** Epoch milliseconds a JavaScript `Date` can hold: within ±8.64e15 (`MAX_TIMESTAMP_MS`). */
+  epochMs: number;
   diffSummary: DiffSummary;
   testResults: TestResults;
   violations: Violation[];
@@ -70,7 +72,7 @@ export const RUN_EVENT_SCHEMA = {
   /** What kind of task the run performed. */
   intent: { kind: 'intent', presence: 'defaulted' },
   /** Epoch milliseconds when the run started. */
-  timestamp: { kind: 'finite', presence: 'required', expected: 'a finite number of epoch milliseconds' },
+  timestamp: { kind: 'epochMs', presence: 'required', expected: 'a finite number of epoch milliseconds' },
   /** How long the run took, in milliseconds. */
   durationMs: { kind: 'finite', presence: 'defaulted' },
   /** The session the run belongs to. */
@@ -98,7 +100,8 @@ type RequiredInputKey = { [K in keyof Schema]: Schema[K]['presence'] extends 're
  * What a caller may pass to `logEvent`: the `required` fields (`taskId`,
  * `timestamp`); every other standard field is optional and filled with its
  * default. Editors complete the field names, and a misspelt field in an object
- * literal is a compile error. Extra JSON fields are still stored as they are:
+ * literal is a compile error (at run time, the `unknownFields` option refuses one
+ * named like a standard field by default). Other extra JSON fields are stored as they are:
  * declare them in a type of your own (`interface MyRun extends RunEventInput { ticket: string }`)
  * and pass a value of it. Input of unknown shape (a request body) can be passed
  * as `body as RunEventInput`: every value is validated at run time anyway.

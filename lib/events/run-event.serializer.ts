@@ -226,6 +226,7 @@ function fieldJson(field: Field, value: unknown): string {
       return field.lastList!.json(value);
     case 'count':
     case 'finite':
+    case 'epochMs':
       return num(value);
     case 'diffSummary':
       return diffSummary(value);
@@ -287,6 +288,7 @@ function writerSource(field: Field, i: number, value: string): string {
       return `F[${i}].lastList.json(${value})`;
     case 'count':
     case 'finite':
+    case 'epochMs':
       return `num(${value})`;
     case 'diffSummary':
     case 'testResults':

@@ -1,5 +1,6 @@
 import { newEventId } from './event-id';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
+import { closestName } from '../options/closest-name';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './run-event.interface';
 import { RUN_EVENT_SCHEMA, RunEventFieldKinds, RunEventFieldSpec } from './run-event.schema';
@@ -14,14 +15,36 @@ export const DEFAULT_MAX_EVENT_BYTES = LEDGER_DEFAULTS.maxEventBytes;
  */
 export const MAX_ID_BYTES = 1024;
 
+/**
+ * The largest timestamp magnitude, in epoch milliseconds: what a JavaScript `Date` can hold
+ * (ECMAScript's time value range, years -271821 to 275760). Beyond it no date can be shown.
+ */
+export const MAX_TIMESTAMP_MS = 8.64e15;
+
+/**
+ * What the ledger does with a top-level field its schema does not have: `'refuse-typos'` refuses
+ * one named like a standard field (`toolUsed`, `sessionID`: a likely typo) and keeps the others,
+ * `'refuse'` refuses every one, `'keep'` stores every one as an extra JSON field.
+ */
+export type UnknownFieldsPolicy = 'refuse-typos' | 'refuse' | 'keep';
+
 const MAX_DEPTH = 64;
 /** The path reported for a problem with the event object itself. */
 const ROOT = 'event';
 
 type JsonObject = Record<string, unknown>;
 
+/** Longest part of a wrong string value an error message quotes. */
+const QUOTED_CHARS = 40;
+
+/** A wrong value as an error message shows it: a string quoted as JSON (cut short when long), a number as written, else its type. */
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (typeof value === 'string') {
+    return value.length > QUOTED_CHARS
+      ? `${JSON.stringify(`${value.slice(0, QUOTED_CHARS)}...`)} (${value.length} characters)`
+      : JSON.stringify(value);
+  }
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
   if (typeof value === 'object') {
@@ -138,6 +161,41 @@ function fieldPath(path: string, index: number, field: string): string {
   return field ? `${indexed}.${field}` : indexed;
 }
 
+/** Finer units a timestamp beyond a Date may be in, and how many of each make a millisecond. */
+const FINER_UNITS = [
+  { unit: 'microseconds', perMs: 1e3, written: '1e3' },
+  { unit: 'nanoseconds', perMs: 1e6, written: '1e6' },
+];
+
+/** `: nanoseconds? Divide by 1e6` when a timestamp out of range is a plausible date (years 1973 to 5138) in a finer unit. */
+function likelyUnit(ms: number): string {
+  for (const { unit, perMs, written } of FINER_UNITS) {
+    const scaled = ms / perMs;
+    if (scaled >= 1e11 && scaled < 1e14) return `: ${unit}? Divide by ${written}`;
+  }
+  return '';
+}
+
+/** The standard field each extra field name seen so far is a likely typo of (null: none); names repeat from event to event. */
+const typoOf = new Map<string, string | null>();
+const TYPO_CACHE_SIZE = 1_000;
+
+/** Throws for an extra top-level field as `policy` says (never called for `'keep'`). */
+function refuseUnknownField(key: string, policy: UnknownFieldsPolicy): void {
+  let meant = typoOf.get(key);
+  if (meant === undefined) {
+    if (typoOf.size >= TYPO_CACHE_SIZE) typoOf.clear();
+    meant = closestName(key, RUN_EVENT_FIELDS) ?? null;
+    typoOf.set(key, meant);
+  }
+  if (meant === null && policy === 'refuse-typos') return;
+  const hint = meant === null ? '' : `: did you mean "${meant}"?`;
+  throw new LedgerValidationError(
+    key,
+    `is not a run-event field${hint} (${policy === 'refuse' ? "unknownFields: 'refuse'" : "named like a standard field, it is refused as a likely typo; unknownFields: 'keep' stores it"})`,
+  );
+}
+
 const DIFF_SUMMARY_AT: PathNode = { parent: null, key: 'diffSummary' };
 const TEST_RESULTS_AT: PathNode = { parent: null, key: 'testResults' };
 const VIOLATIONS_AT: PathNode = { parent: null, key: 'violations' };
@@ -154,6 +212,7 @@ const KIND_DEFAULTS: { [K in keyof RunEventFieldKinds]: () => RunEventFieldKinds
   stringList: () => [],
   count: () => 0,
   finite: () => 0,
+  epochMs: () => 0,
   diffSummary: () => ({ linesAdded: 0, linesRemoved: 0, filesChanged: 0 }),
   testResults: () => ({ ran: false, passed: 0, failed: 0, skipped: 0 }),
   violations: () => [],
@@ -172,6 +231,7 @@ const KIND_CHECKS = {
   stringList: 'stringList',
   count: 'count',
   finite: 'finite',
+  epochMs: 'epochMs',
   diffSummary: 'diffSummary',
   testResults: 'testResults',
   violations: 'violations',
@@ -208,10 +268,12 @@ class EventSanitizer {
    * @param copying false for input the caller owns and gives up (an event just
    *   parsed from storage): nested lists and objects are checked and completed
    *   in place instead of copied. Caller input is always copied.
+   * @param unknownFields what to do with a top-level field the schema does not have (stored events keep theirs).
    */
   constructor(
     private readonly maxStringLength: number,
     private readonly copying = true,
+    private readonly unknownFields: UnknownFieldsPolicy = 'keep',
   ) {}
 
   /** `idWhenMissing` gives the id of an event that has none (default: a new UUID). */
@@ -280,6 +342,18 @@ class EventSanitizer {
     return this.string(value, path, index, field);
   }
 
+  /** A timestamp: a finite number of epoch milliseconds that a `Date` can hold. */
+  epochMs(value: unknown, path: string, expected?: string): number {
+    const ms = this.finite(value, path, expected);
+    if (ms < -MAX_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
+      throw new LedgerValidationError(
+        path,
+        `must be epoch milliseconds within ±8.64e15, the range of a JavaScript Date (years -271821 to 275760) (got ${describe(ms)}${likelyUnit(ms)})`,
+      );
+    }
+    return ms;
+  }
+
   finite(value: unknown, path: string, expected = 'a finite number'): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, value, `must be ${expected}`);
     return jsonNumber(value);
@@ -322,6 +396,7 @@ class EventSanitizer {
     for (const key in source) {
       if (known.has(key) || !Object.prototype.hasOwnProperty.call(source, key)) continue;
       const value = source[key];
+      if (at === null && this.unknownFields !== 'keep' && value !== undefined) refuseUnknownField(key, this.unknownFields);
       if (value !== undefined) target[key] = cloneJson(value, { parent: at, key }, this.ancestors, this.maxStringLength, this.copying);
     }
   }
@@ -458,14 +533,21 @@ const compiledValidation = compileValidation();
 /**
  * Validates an event given to the ledger and returns a deep copy with every
  * standard field present (missing ones get the `createEvent` defaults).
- * `taskId` (a non-empty string) and `timestamp` (a finite number) are required.
+ * `taskId` (a non-empty string) and `timestamp` (finite epoch milliseconds within
+ * ±{@link MAX_TIMESTAMP_MS}) are required. Extra top-level fields are kept or
+ * refused as `unknownFields` says (store-level copies keep them: `'keep'`).
  * The copy keeps the input's `eventId`, or gets a new UUID when it has none or
  * when `freshId` is set.
  *
  * @throws LedgerValidationError naming the first offending field.
  */
-export function sanitizeRunEvent(input: unknown, maxEventBytes = DEFAULT_MAX_EVENT_BYTES, freshId = false): RunEvent {
-  return new EventSanitizer(maxEventBytes).run(input, freshId);
+export function sanitizeRunEvent(
+  input: unknown,
+  maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+  freshId = false,
+  unknownFields: UnknownFieldsPolicy = 'keep',
+): RunEvent {
+  return new EventSanitizer(maxEventBytes, true, unknownFields).run(input, freshId);
 }
 
 /**
@@ -485,8 +567,13 @@ export function restoreStoredEvent(value: unknown, maxEventBytes: number, idWhen
 }
 
 /** {@link sanitizeRunEvent} through the field-by-field loop instead of the compiled function (both must agree; the tests check it). */
-export function sanitizeRunEventInterpreted(input: unknown, maxEventBytes = DEFAULT_MAX_EVENT_BYTES, freshId = false): RunEvent {
-  return new EventSanitizer(maxEventBytes).run(input, freshId, newEventId, interpretedValidation);
+export function sanitizeRunEventInterpreted(
+  input: unknown,
+  maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+  freshId = false,
+  unknownFields: UnknownFieldsPolicy = 'keep',
+): RunEvent {
+  return new EventSanitizer(maxEventBytes, true, unknownFields).run(input, freshId, newEventId, interpretedValidation);
 }
 
 /** Whether validation runs compiled from the schema (false where code generation is forbidden). */

@@ -3,7 +3,8 @@ import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
 import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
 import { RunEvent, RunEventInput, TaskIntent } from '../events/run-event.interface';
-import { DEFAULT_MAX_EVENT_BYTES, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
+import { DEFAULT_MAX_EVENT_BYTES, UnknownFieldsPolicy, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
+import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 
 /** Options of an in-memory {@link RunLedger}. */
 export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
@@ -11,6 +12,13 @@ export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
   evaluators?: Evaluator[] | undefined;
   /** Largest accepted string in an event, and (when persisted) largest serialised event, in bytes. @default 4 MiB */
   maxEventBytes?: number | undefined;
+  /**
+   * A top-level event field the schema does not have: `'refuse-typos'` refuses one named like a
+   * standard field (`toolUsed`: did you mean `toolsUsed`?) and keeps the others as extra JSON
+   * fields; `'refuse'` refuses every one; `'keep'` keeps every one. Applies to `logEvent`,
+   * `finalizeEvent` and `importEvents`; events read back from a store keep theirs. @default 'refuse-typos'
+   */
+  unknownFields?: UnknownFieldsPolicy | undefined;
 }
 
 /**
@@ -27,10 +35,12 @@ export class RunLedger {
    */
   private eventIds: Set<string> | null = null;
   protected readonly maxEventBytes: number;
+  private readonly unknownFields: UnknownFieldsPolicy;
   private evaluators: Evaluator[];
 
   constructor(options: RunLedgerOptions = {}) {
     this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.unknownFields = options.unknownFields ?? LEDGER_DEFAULTS.unknownFields;
     this.evaluators = [...createDefaultEvaluators(options), ...(options.evaluators ?? [])];
   }
 
@@ -60,7 +70,7 @@ export class RunLedger {
    * @throws LedgerValidationError when the event is not storable; nothing changes then.
    */
   logEvent(event: RunEventInput): RunEvent {
-    const stored = sanitizeRunEvent(event, this.maxEventBytes, true);
+    const stored = sanitizeRunEvent(event, this.maxEventBytes, true, this.unknownFields);
     this.append([stored]);
     return stored;
   }
@@ -77,7 +87,7 @@ export class RunLedger {
    * @throws LedgerValidationError when the event is not storable, or its `eventId` is already in the ledger (finalized twice).
    */
   finalizeEvent(event: RunEvent): RunEvent {
-    const stored = sanitizeRunEvent({ ...event, durationMs: Date.now() - event.timestamp }, this.maxEventBytes);
+    const stored = sanitizeRunEvent({ ...event, durationMs: Date.now() - event.timestamp }, this.maxEventBytes, false, this.unknownFields);
     this.refuseKnownId(stored.eventId, 'eventId');
     this.append([stored]);
     event.durationMs = stored.durationMs;
@@ -136,7 +146,7 @@ export class RunLedger {
     const batchIds = new Set<string>();
     const accepted = events.map((event, i) => {
       try {
-        return sanitizeRunEvent(event, this.maxEventBytes);
+        return sanitizeRunEvent(event, this.maxEventBytes, false, this.unknownFields);
       } catch (err) {
         if (err instanceof LedgerValidationError) throw new LedgerValidationError(`[${i}].${err.field}`, err.problem);
         throw err;

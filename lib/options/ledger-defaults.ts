@@ -15,6 +15,8 @@ export const LEDGER_DEFAULTS = {
   compactIntervalMs: 60 * 60 * 1000,
   /** `highWaterMark` is this many times `maxEvents`. */
   highWaterMarkFactor: 2,
+  /** An event field the schema does not have: refused when named like a standard one (a likely typo), else kept. */
+  unknownFields: 'refuse-typos',
   /** Largest string, and largest serialised event, in bytes. */
   maxEventBytes: 4 * 1024 * 1024,
   /** A file lock not refreshed for this long is taken over. */

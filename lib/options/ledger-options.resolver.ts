@@ -1,5 +1,6 @@
 import { LedgerConfigError } from '../errors/ledger-config.error';
 import { loadCron } from '../peers/load-cron';
+import type { UnknownFieldsPolicy } from '../events/run-event.validator';
 import type { EventStore } from '../storage/event-store';
 import { checkPostgresStorageOptions } from '../storage/postgres/postgres-storage-options.check';
 import { LEDGER_DEFAULTS } from './ledger-defaults';
@@ -17,6 +18,7 @@ export interface ResolvedLedgerOptions extends LedgerOptions {
   highWaterMark: number;
   lockStaleMs: number;
   maxEventBytes: number;
+  unknownFields: UnknownFieldsPolicy;
 }
 
 /** Module options after validation, with every default applied. */
@@ -36,11 +38,13 @@ const LEDGER_OPTION_KEYS = [
   'store',
   'evaluators',
   'maxEventBytes',
+  'unknownFields',
   'forbiddenCommandPatterns',
   'forbiddenDependencies',
   'maxViolations',
   'maxReworkRatio',
 ] as const;
+const UNKNOWN_FIELDS_POLICIES: readonly UnknownFieldsPolicy[] = ['refuse-typos', 'refuse', 'keep'];
 const CRON_KEYS = ['cron', 'timeZone'];
 const INTERVAL_KEYS = ['intervalMs'];
 
@@ -167,6 +171,10 @@ export function resolveLedgerOptions(options: LedgerOptions = {}, extraKeys: rea
     { one: 'a package name', many: 'package names' },
     (d) => typeof d === 'string' && d.length > 0,
   );
+  const unknownFields = options.unknownFields ?? LEDGER_DEFAULTS.unknownFields;
+  if (!UNKNOWN_FIELDS_POLICIES.includes(unknownFields)) {
+    throw new LedgerConfigError('unknownFields', `must be 'refuse-typos', 'refuse' or 'keep' (got ${describeValue(unknownFields)})`);
+  }
   positiveInteger('maxViolations', options.maxViolations, 0, true);
   nonNegativeNumber('maxReworkRatio', options.maxReworkRatio);
   const store = options.store as Partial<Record<keyof EventStore, unknown>> | undefined;
@@ -194,6 +202,7 @@ export function resolveLedgerOptions(options: LedgerOptions = {}, extraKeys: rea
     storage: resolveStorage(options.storage),
     lockStaleMs: positiveInteger('lockStaleMs', options.lockStaleMs, LEDGER_DEFAULTS.lockStaleMs),
     maxEventBytes: positiveInteger('maxEventBytes', options.maxEventBytes, LEDGER_DEFAULTS.maxEventBytes),
+    unknownFields,
   };
 }
 

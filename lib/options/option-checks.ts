@@ -1,5 +1,6 @@
 /** The checks option validation is made of (types, ranges, unknown keys), shared by the resolver and the drivers' own option checks. */
 import { LedgerConfigError } from '../errors/ledger-config.error';
+import { closestName } from './closest-name';
 
 /** Longest delay a Node.js timer takes; a longer one fires after 1 ms instead. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -14,26 +15,12 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
-/** Edit distance, to suggest the option a misspelt key meant. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
 /** Refuses keys of `value` that are not in `known`, naming the closest known key. */
 export function refuseUnknownKeys(prefix: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
-    const scored = known.map((k) => ({ k, d: k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase()) }));
-    const best = scored.sort((a, b) => a.d - b.d)[0];
-    const hint = best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${prefix}${best.k}"?` : '';
+    const closest = closestName(key, known);
+    const hint = closest === undefined ? '' : `; did you mean "${prefix}${closest}"?`;
     throw new LedgerConfigError(`${prefix}${key}`, `is not a nestjs-ledger option${hint} (known: ${known.join(', ')})`);
   }
 }

@@ -103,6 +103,14 @@ const badEvent: fc.Arbitrary<Input> = fc.oneof(
   fc
     .tuple(validEvent, fc.constantFrom(NaN, Infinity, -Infinity))
     .map(([e, ts]) => ({ kind: 'bad', input: withField(e, 'timestamp', ts), field: 'timestamp', label: 'non-finite timestamp' }) as Input),
+  // Beyond what a Date can hold (nanoseconds, say): refused by both stores, never stored to break a display.
+  fc
+    .tuple(validEvent, fc.constantFrom(1.7e18, 8.64e15 + 1, -8.64e15 - 1))
+    .map(([e, ts]) => ({ kind: 'bad', input: withField(e, 'timestamp', ts), field: 'timestamp', label: 'timestamp beyond a Date' }) as Input),
+  // A misspelt standard field is refused (unknownFields: 'refuse-typos'), not stored as an extra field.
+  fc
+    .tuple(validEvent, fc.constantFrom('toolUsed', 'filesTouch', 'sessionID'))
+    .map(([e, key]) => ({ kind: 'bad', input: withField(e, key, ['x']), field: key, label: 'misspelt field' }) as Input),
   validEvent.map((e) => {
     const { taskId: _omit, ...rest } = e;
     return { kind: 'bad', input: rest, field: 'taskId', label: 'missing taskId' } as Input;

@@ -23,8 +23,12 @@ export interface StoreIndexFile {
 /** Appends are folded into the last block until it spans this many bytes. */
 const BLOCK_BYTES = 1024 * 1024;
 
-/** Version 3: lines are validated as events when indexed (older indexes counted fewer corrupt lines). */
-export const INDEX_VERSION = 3;
+/**
+ * Version 4: a timestamp no `Date` can hold (beyond ±8.64e15 ms) makes a line corrupt (a version 3
+ * index may count it as an event, and span to it). Version 3: lines are validated as events when
+ * indexed (older indexes counted fewer corrupt lines). An index of another version is rebuilt.
+ */
+export const INDEX_VERSION = 4;
 
 /** The summary of the log, kept in memory and written to `index.json` from time to time. */
 export class StoreIndex {

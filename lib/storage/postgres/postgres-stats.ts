@@ -1,4 +1,5 @@
 /** The stored counts `getStats()` reports, read from the server with a timeout. */
+import { MAX_TIMESTAMP_MS } from '../../events/run-event.validator';
 import type { StoredCounts } from '../queued-event-store';
 import type { PostgresContext } from './postgres-context';
 
@@ -15,10 +16,12 @@ export function readStoredCounts(context: PostgresContext, open: () => Promise<v
 
 async function queryCounts({ pool, names, invalidPositions }: PostgresContext): Promise<StoredCounts> {
   const { rows }: { rows: { count: string; oldest: number | null; newest: number | null; bytes: string; refused: string }[] } = await pool.query(
-    `SELECT count(*) AS count, min(ts) AS oldest, max(ts) AS newest, pg_total_relation_size($1::regclass) AS bytes,
+    // The span is that of the events reads give: a row whose timestamp no Date can hold is skipped by them.
+    `SELECT count(*) AS count, min(ts) FILTER (WHERE ts BETWEEN -$2::float8 AND $2::float8) AS oldest,
+            max(ts) FILTER (WHERE ts BETWEEN -$2::float8 AND $2::float8) AS newest, pg_total_relation_size($1::regclass) AS bytes,
             (SELECT count(*) FROM ${names.refused}) AS refused
      FROM ${names.events}`,
-    [names.qualified],
+    [names.qualified, MAX_TIMESTAMP_MS],
   );
   return {
     eventCount: Number(rows[0].count),
