@@ -149,4 +149,4 @@ async function run({ sizes, runs, row, at, ndjsonDurable }) {
   }
 }
 
-module.exports = { run };
+module.exports = { run, startServer };
