@@ -2,13 +2,13 @@
  * The library as a user gets it: packed with `npm pack` (which must build it),
  * installed with a plain `npm install` into scratch apps outside the
  * repository, one per supported Nest major, then type-checked strictly (with
- * every TypeScript block of the README) and booted. Also installed from git.
+ * every TypeScript block of the README, docs/*.md and CONTRIBUTING.md) and booted. Also installed from git.
  * The registry is real; the apps' node_modules are kept between runs.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONSUMER_CACHE, ConsumerSpec, REPO, installConsumer, packLibrary, run, runOk, tarballFiles } from './helpers/consumer-app';
-import { readmeTypeScriptBlocks } from './helpers/readme-blocks';
+import { documentationTypeScriptBlocks } from './helpers/readme-blocks';
 
 const STRICT = { strict: true, exactOptionalPropertyTypes: true, skipLibCheck: false, strictPropertyInitialization: false };
 
@@ -82,15 +82,16 @@ const consumers: ConsumerSpec[] = [
   },
 ];
 
-/** The driver and every README block that applies to this app. */
+/** The driver and every documentation block (README, docs/*.md, CONTRIBUTING.md) that applies to this app. */
 function sourcesFor(spec: ConsumerSpec): Record<string, string> {
   const sources: Record<string, string> = { 'src/main.ts': readFileSync(join(__dirname, 'fixtures', 'consumer-app', 'src', 'main.ts'), 'utf8') };
   const withPg = 'pg' in spec.dependencies;
-  for (const block of readmeTypeScriptBlocks()) {
+  for (const block of documentationTypeScriptBlocks()) {
     if (block.esmOnly && spec.type !== 'module') continue;
     if (block.needsPg && !withPg) continue;
-    // The Quick start is the module the driver boots; the others are compiled beside it.
-    const file = block.index === 1 ? 'app.module.ts' : `block-${block.index}-line-${block.line}.ts`;
+    // The Quick start (the README's first block) is the module the driver boots; the others are compiled beside it.
+    const from = block.file.replace(/\.md$/, '').replace(/\W+/g, '-');
+    const file = block.index === 1 ? 'app.module.ts' : `block-${block.index}-${from}-line-${block.line}.ts`;
     sources[`src/readme/${file}`] = block.code;
   }
   return sources;
@@ -136,7 +137,7 @@ describe('Installing the packed library into Nest apps (real registry, plain npm
   });
 
   it.each(consumers.map((c) => [c.name, c] as const))(
-    '%s: installs, type-checks the README blocks strictly, boots, logs, schedules compaction and closes',
+    '%s: installs, type-checks the documentation blocks strictly, boots, logs, schedules compaction and closes',
     (_name, spec) => {
       const { dir, install } = installConsumer(spec, tarball, sourcesFor(spec));
       expect(install.stderr).not.toMatch(/ERESOLVE|peer dep/i);
@@ -165,7 +166,7 @@ describe('Installing the packed library into Nest apps (real registry, plain npm
         lockReleased: true,
       });
       console.log(
-        `consumer ${spec.name}: Nest ${seen.nest}, ${Object.keys(sourcesFor(spec)).length - 1} README block(s) type-checked, booted and closed`,
+        `consumer ${spec.name}: Nest ${seen.nest}, ${Object.keys(sourcesFor(spec)).length - 1} documentation block(s) type-checked, booted and closed`,
       );
     },
     600_000,
