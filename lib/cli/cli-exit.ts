@@ -1,4 +1,4 @@
-/** Exit status of `nestjs-ledger` (documented in the README and in `--help`). */
+/** Exit status of `nestjs-ledger` (documented in docs/operations.md and in `--help`). */
 export const EXIT = {
   /** Done (`verify`: the store is sound); also when the reader closes the output pipe (`| head`). */
   ok: 0,

@@ -1,4 +1,4 @@
-/** The ledger's OpenTelemetry instruments: name, unit and meaning (the README lists them). */
+/** The ledger's OpenTelemetry instruments: name, unit and meaning (docs/operations.md lists them). */
 export const LEDGER_METRICS = {
   eventsAppended: { name: 'ledger.events.appended', unit: '{event}', description: 'Events made durable by this process' },
   batchSize: { name: 'ledger.write.batch.size', unit: '{event}', description: 'Events per durable write (one fdatasync, one COPY)' },

@@ -22,7 +22,7 @@ export interface TableNames {
   channel: string;
   /** Unquoted `schema.table`, for regclass and lock keys. */
   qualified: string;
-  /** The dead-letter table, as the README and errors name it. */
+  /** The dead-letter table, as the docs and errors name it. */
   refusedQualified: string;
 }
 
