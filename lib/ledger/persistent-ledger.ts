@@ -4,7 +4,7 @@ import { RunEvent } from '../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { resolvePersistentLedgerConfig } from '../options/persistent-ledger-config.resolver';
 import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
-import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
+import { compactionLeaseFor, createStoreFromOptions } from '../storage/store-from-options';
 import { EventStore, FeedBatch } from '../storage/event-store';
 import { StorageStats } from '../storage/storage-stats.interface';
 import { planRetention, retentionFilter } from '../storage/retention-plan';

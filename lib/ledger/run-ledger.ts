@@ -1,17 +1,11 @@
-import { BuiltInEvaluatorOptions, createDefaultEvaluators } from './evaluators/default-evaluators';
+import { createDefaultEvaluators } from './evaluators/default-evaluators';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
 import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
 import { RunEvent, RunEventInput, TaskIntent } from '../events/run-event.interface';
 import { DEFAULT_MAX_EVENT_BYTES, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
+import { RunLedgerOptions } from '../options/ledger-options.interface';
 
-/** Options of an in-memory {@link RunLedger}. */
-export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
-  /** Evaluators run after the five built-ins. @default [] */
-  evaluators?: Evaluator[] | undefined;
-  /** Largest accepted string in an event, and (when persisted) largest serialised event, in bytes. @default 4 MiB */
-  maxEventBytes?: number | undefined;
-}
 
 /**
  * An in-memory ledger of run events, in insertion order, with evaluators that

@@ -1,6 +1,15 @@
 import type { PostgresStorageOptions } from '../storage/postgres/postgres-storage-options.interface';
 import { EventStore } from '../storage/event-store';
-import { RunLedgerOptions } from '../ledger/run-ledger';
+import { BuiltInEvaluatorOptions } from '../ledger/evaluators/default-evaluators';
+import { Evaluator } from '../ledger/evaluators/evaluator.interface';
+
+/** Options of an in-memory `RunLedger`. */
+export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
+  /** Evaluators run after the five built-ins. @default [] */
+  evaluators?: Evaluator[] | undefined;
+  /** Largest accepted string in an event, and (when persisted) largest serialised event, in bytes. @default 4 MiB */
+  maxEventBytes?: number | undefined;
+}
 
 /** When retention compaction runs: a cron expression, a fixed interval, or never. */
 export type LedgerCompactionOption =

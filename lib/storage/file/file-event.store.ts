@@ -8,16 +8,18 @@ import { FeedHub } from '../feed-hub';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { EncodedLineQueue } from './encoded-line.queue';
 import { LedgerLockedError } from '../../errors/ledger-locked.error';
+import { LedgerLogReplacedError } from '../../errors/ledger-log-replaced.error';
 import { FileLock } from './file-lock';
 import { verifyLog } from './log-verification';
 import { ProgressListener, StoreVerification } from '../store-verification.interface';
 import { IndexFile, describesLog, readSavedIndex } from './index-file';
 import { compactLog } from './log-compaction';
-import { indexLogLines, readLogEvents } from './log-reader';
+import { indexLogLines, readLogEvents } from './log-scan';
 import { rewriteLog } from './log-rewrite';
 import { readNdjsonLines } from './ndjson-line.reader';
 import { NdjsonLog, isErrno } from './ndjson-log';
-import { StoreIndex, isBlankLine, parseStoredLine } from './store-index';
+import { StoreIndex } from './log-summary';
+import { isBlankLine, parseStoredLine } from './stored-line';
 
 /** How often a tail in a process that does not write the store looks for new lines. */
 const FOLLOW_POLL_MS = 200;
@@ -247,7 +249,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     const start = this.log.size;
     if (!(await this.log.append(this.encodedLines.peek(bytes)))) {
       await this.letGoOfMovedLog();
-      if (reopened) throw new Error(`${this.eventsPath} was removed or replaced again while the store wrote to it`);
+      if (reopened) throw new LedgerLogReplacedError(this.eventsPath);
       return this.writeBatch(batch, true);
     }
     this.encodedLines.shift(bytes);
