@@ -35,7 +35,7 @@ export type { MemoryEventStoreOptions } from './storage/memory/memory-event.stor
 export { LEDGER_DEFAULTS } from './options/ledger-defaults';
 export type { QueuedEventStoreOptions } from './storage/queued-event-store';
 export type { EventQuery } from './storage/event-store';
-export { FileEventStore, createEventStore } from './storage/file/file-event.store';
+export { FileEventStore, createFileEventStore, createEventStore } from './storage/file/file-event.store';
 export type { FileEventStoreOptions } from './storage/file/file-event.store';
 export {
   PersistentLedger,

@@ -29,7 +29,9 @@ describe('LedgerError', () => {
         'LedgerLogReplacedError',
       ]),
     );
-    const notLedgerErrors = exportedErrorClasses.filter(([, value]) => value !== LedgerError && !(value.prototype instanceof LedgerError)).map(([name]) => name);
+    const notLedgerErrors = exportedErrorClasses
+      .filter(([, value]) => value !== LedgerError && !(value.prototype instanceof LedgerError))
+      .map(([name]) => name);
     expect(notLedgerErrors).toEqual([]);
   });
 
@@ -42,11 +44,17 @@ describe('LedgerError', () => {
       }
     }
     expect(misplaced).toEqual([]);
-    expect(readFileSync(join(__dirname, '..', 'lib', 'errors', 'ledger.error.ts'), 'utf8')).toMatch(/export abstract class LedgerError extends Error/);
+    expect(readFileSync(join(__dirname, '..', 'lib', 'errors', 'ledger.error.ts'), 'utf8')).toMatch(
+      /export abstract class LedgerError extends Error/,
+    );
   });
 
   it('the typed errors that replaced bare ones keep their messages', () => {
-    expect(new LedgerStorageTimeoutError(3000)).toMatchObject({ name: 'LedgerStorageTimeoutError', timeoutMs: 3000, message: 'no answer within 3000 ms' });
+    expect(new LedgerStorageTimeoutError(3000)).toMatchObject({
+      name: 'LedgerStorageTimeoutError',
+      timeoutMs: 3000,
+      message: 'no answer within 3000 ms',
+    });
     expect(new LedgerLogReplacedError('/data/events.ndjson')).toMatchObject({
       name: 'LedgerLogReplacedError',
       path: '/data/events.ndjson',

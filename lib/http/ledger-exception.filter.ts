@@ -1,7 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus } from '@nestjs/common';
 import { LedgerClosedError } from '../errors/ledger-closed.error';
 import { LedgerEventRefusedError } from '../errors/ledger-event-refused.error';
-import type { LedgerError } from '../errors/ledger.error';
 import { LedgerLockLostError } from '../errors/ledger-lock-lost.error';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { LedgerWriteError } from '../errors/ledger-write.error';
@@ -28,7 +27,7 @@ type AnsweredLedgerError = LedgerValidationError | LedgerClosedError | LedgerWri
  *   (another process took the NDJSON store's lock) → 503 (try again later;
  *   nothing acknowledged is lost, a failed write stays queued and is retried).
  *
- * Other {@link LedgerError}s (a bad option, a locked store at startup, ...) are faults of the
+ * Other `LedgerError`s (a bad option, a locked store at startup, ...) are faults of the
  * server, not of the request: the filter lets them through to Nest's own handling (500, logged).
  *
  * Register it globally, `app.useGlobalFilters(new LedgerExceptionFilter())`, or with `APP_FILTER`,

@@ -6,7 +6,6 @@ import { RunEvent, RunEventInput, TaskIntent } from '../events/run-event.interfa
 import { DEFAULT_MAX_EVENT_BYTES, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
 import { RunLedgerOptions } from '../options/ledger-options.interface';
 
-
 /**
  * An in-memory ledger of run events, in insertion order, with evaluators that
  * judge each run and metrics over the history.

@@ -97,4 +97,3 @@ export function readLibSources(libDir: string): Map<string, string> {
   if (existsSync(libDir)) walk(libDir);
   return sources;
 }
-

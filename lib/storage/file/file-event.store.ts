@@ -55,7 +55,7 @@ interface QueuedEvent {
  *
  * Besides the {@link EventStore} contract it keeps the original design's
  * methods with their original meaning: `acquireLock()`, `releaseLock()`, and
- * `destroy()`, which deletes the store's files (the same as `deleteAll()`).
+ * `destroy()` (deprecated), which deletes the store's files (the same as `deleteAll()`).
  */
 export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   readonly sharedByReplicas = false;
@@ -192,7 +192,11 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     await this.lock.release();
   }
 
-  /** The original design's name for {@link deleteAll}: closes the store and deletes its files. */
+  /**
+   * The original design's name for {@link deleteAll}: closes the store and deletes its files.
+   *
+   * @deprecated Use {@link deleteAll} (the same; `PersistentLedger.destroy()`, by contrast, keeps the data).
+   */
   destroy(): Promise<void> {
     return this.deleteAll();
   }
@@ -478,7 +482,17 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   }
 }
 
-/** Creates a file store at `path` (the original factory's signature). */
-export function createEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
+/** Creates an NDJSON file store in the directory `path` (the same as `new FileEventStore({ ...options, storagePath: path })`). */
+export function createFileEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
   return new FileEventStore({ ...options, storagePath: path });
+}
+
+/**
+ * The original design's factory, kept: it makes a file store only, whatever the options elsewhere say.
+ *
+ * @deprecated Use {@link createFileEventStore} (same signature); for the store the ledger's options
+ * describe, let `LedgerModule` or `createPersistentLedger` make it.
+ */
+export function createEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
+  return createFileEventStore(path, options);
 }
