@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileEventStore, RunEvent } from '../lib';
-import { StoreIndex } from '../lib/storage/file/store-index';
+import { StoreIndex } from '../lib/storage/file/log-summary';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { runEventInput } from './helpers/run-events';
 import { makeTempDir, removeTempDirs } from './helpers/temp-dir';

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, rmSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { join } from 'node:path';
-import { FileEventStore, LedgerLockedError, LedgerValidationError, RunEvent, RunLedger, createEventStore } from '../lib';
+import { FileEventStore, LedgerLockedError, LedgerValidationError, RunEvent, RunLedger, createEventStore, createFileEventStore } from '../lib';
 import { CapturingLogger } from './helpers/capturing-logger';
 import { deadPid } from './helpers/processes';
 import { eventWithDefaults, runEventInput } from './helpers/run-events';
@@ -332,6 +332,17 @@ describe('FileEventStore', () => {
     await store.append(event());
     await store.destroy();
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('createFileEventStore makes a file store in the directory, as the deprecated createEventStore does', async () => {
+    const dir = makeTempDir();
+    const store = createFileEventStore(dir, { logger: new CapturingLogger() });
+    expect(store).toBeInstanceOf(FileEventStore);
+    await store.append(event({ timestamp: 7 }));
+    await store.close();
+    const reopened = createEventStore(dir, { logger: new CapturingLogger() });
+    expect((await reopened.readAll()).map((e) => e.timestamp)).toEqual([7]);
+    await reopened.close();
   });
 
   it('reads a store without taking its lock, ignoring a torn tail', async () => {

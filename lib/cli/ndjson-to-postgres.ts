@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { copyNdjsonToPostgres, NoNdjsonStoreError } from '../storage/postgres/copy-ndjson-to-postgres';
+import { NoNdjsonStoreError } from '../errors/no-ndjson-store.error';
+import { copyNdjsonToPostgres } from '../storage/copy-ndjson-to-postgres';
 
 const help = `nestjs-ledger-ndjson-to-postgres: copy an NDJSON ledger store into PostgreSQL.
 

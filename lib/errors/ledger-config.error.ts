@@ -1,5 +1,7 @@
+import { LedgerError } from './ledger.error';
+
 /** Thrown at startup when a module or ledger option is invalid. Names the option. */
-export class LedgerConfigError extends Error {
+export class LedgerConfigError extends LedgerError {
   override readonly name = 'LedgerConfigError';
 
   constructor(

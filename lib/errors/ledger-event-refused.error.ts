@@ -1,10 +1,12 @@
+import { LedgerError } from './ledger.error';
+
 /**
  * Rejects the `flush()` calls that cover events the store refused for good
  * (PostgreSQL rejected the data itself, e.g. a constraint of yours): retrying
  * could not cure it. Those events were set aside in a dead-letter table and
  * left out of the ledger; every other event was written.
  */
-export class LedgerEventRefusedError extends Error {
+export class LedgerEventRefusedError extends LedgerError {
   override readonly name = 'LedgerEventRefusedError';
 
   /**

@@ -1,3 +1,5 @@
+import { LedgerError } from './ledger.error';
+
 /**
  * Thrown by `logEvent` (and the store's writes, so `flush()` rejects with it) while another live
  * process holds the lock of a file store this process had opened: its lock file was removed or
@@ -5,7 +7,7 @@
  * process may be rewriting the log); queued events stay queued. The store takes its lock again as
  * soon as it is free, re-reads the log if it changed, and writes on.
  */
-export class LedgerLockLostError extends Error {
+export class LedgerLockLostError extends LedgerError {
   override readonly name = 'LedgerLockLostError';
 
   constructor(

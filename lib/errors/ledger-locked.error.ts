@@ -1,9 +1,11 @@
+import { LedgerError } from './ledger.error';
+
 /**
  * Thrown when a store is opened for writing while another live process holds
  * its lock. Only one process may write a file store; for several replicas use
  * the PostgreSQL storage.
  */
-export class LedgerLockedError extends Error {
+export class LedgerLockedError extends LedgerError {
   override readonly name = 'LedgerLockedError';
 
   constructor(

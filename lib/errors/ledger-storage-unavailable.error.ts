@@ -1,3 +1,5 @@
+import { LedgerError } from './ledger.error';
+
 /**
  * Thrown at startup (by `init()`, so `LedgerModule` fails the app's bootstrap) when the
  * PostgreSQL storage could not be opened: the server unreachable, the password refused, the
@@ -5,7 +7,7 @@
  * `storage` option, where it points (`user@host:port/database`, never the password), the
  * driver's message and what to check.
  */
-export class LedgerStorageUnavailableError extends Error {
+export class LedgerStorageUnavailableError extends LedgerError {
   override readonly name = 'LedgerStorageUnavailableError';
   /** The option that chose this storage. */
   readonly option = 'storage';

@@ -1,8 +1,10 @@
+import { LedgerError } from './ledger.error';
+
 /**
  * Thrown synchronously by `logEvent`, `importEvents` and `finalizeEvent` when an
  * event cannot be stored. Nothing is written and the ledger is unchanged.
  */
-export class LedgerValidationError extends Error {
+export class LedgerValidationError extends LedgerError {
   override readonly name = 'LedgerValidationError';
 
   /**

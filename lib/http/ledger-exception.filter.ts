@@ -16,7 +16,8 @@ export interface LedgerErrorBody {
   eventIds?: string[];
 }
 
-type LedgerError = LedgerValidationError | LedgerClosedError | LedgerWriteError | LedgerEventRefusedError | LedgerLockLostError;
+/** The ledger errors the filter answers (a client can act on them); the other `LedgerError`s are server faults, left to Nest (500, logged). */
+type AnsweredLedgerError = LedgerValidationError | LedgerClosedError | LedgerWriteError | LedgerEventRefusedError | LedgerLockLostError;
 
 /**
  * Answers the ledger's errors in HTTP controllers with the status a client can act on:
@@ -26,12 +27,15 @@ type LedgerError = LedgerValidationError | LedgerClosedError | LedgerWriteError 
  *   (another process took the NDJSON store's lock) → 503 (try again later;
  *   nothing acknowledged is lost, a failed write stays queued and is retried).
  *
+ * Other `LedgerError`s (a bad option, a locked store at startup, ...) are faults of the
+ * server, not of the request: the filter lets them through to Nest's own handling (500, logged).
+ *
  * Register it globally, `app.useGlobalFilters(new LedgerExceptionFilter())`, or with `APP_FILTER`,
  * or on a controller with `@UseFilters(LedgerExceptionFilter)`. Works with Express and Fastify.
  */
 @Catch(LedgerValidationError, LedgerClosedError, LedgerWriteError, LedgerEventRefusedError, LedgerLockLostError)
-export class LedgerExceptionFilter implements ExceptionFilter<LedgerError> {
-  catch(error: LedgerError, host: ArgumentsHost): void {
+export class LedgerExceptionFilter implements ExceptionFilter<AnsweredLedgerError> {
+  catch(error: AnsweredLedgerError, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error;
     const body = ledgerErrorBody(error);
     const response = host.switchToHttp().getResponse<ExpressLike | FastifyLike>();
@@ -41,7 +45,7 @@ export class LedgerExceptionFilter implements ExceptionFilter<LedgerError> {
 }
 
 /** The status and body {@link LedgerExceptionFilter} answers a ledger error with. */
-export function ledgerErrorBody(error: LedgerError): LedgerErrorBody {
+export function ledgerErrorBody(error: AnsweredLedgerError): LedgerErrorBody {
   if (error instanceof LedgerValidationError)
     return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', field: error.field, message: error.message };
   if (error instanceof LedgerEventRefusedError)

@@ -4,7 +4,7 @@ import { RunEvent } from '../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { resolvePersistentLedgerConfig } from '../options/persistent-ledger-config.resolver';
 import { PersistentLedgerConfig } from '../options/persistent-ledger-config.interface';
-import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
+import { compactionLeaseFor, createStoreFromOptions } from '../storage/store-from-options';
 import { EventStore, FeedBatch } from '../storage/event-store';
 import { StorageStats } from '../storage/storage-stats.interface';
 import { planRetention, retentionFilter } from '../storage/retention-plan';
@@ -15,11 +15,20 @@ import { CompactionScheduler } from './compaction-scheduler';
 import { FeedFollower } from './feed-follower';
 import { ReplicaMirror } from './replica-mirror';
 
-/** Default `storagePath` (`LEDGER_DEFAULTS.storagePath`). */
+/**
+ * Default `storagePath`.
+ * @deprecated Use `LEDGER_DEFAULTS.storagePath` (every default is there).
+ */
 export const DEFAULT_STORAGE_PATH = LEDGER_DEFAULTS.storagePath;
-/** Default `maxEvents` (`LEDGER_DEFAULTS.maxEvents`). */
+/**
+ * Default `maxEvents`.
+ * @deprecated Use `LEDGER_DEFAULTS.maxEvents` (every default is there).
+ */
 export const DEFAULT_MAX_EVENTS = LEDGER_DEFAULTS.maxEvents;
-/** Default `compactIntervalMs` outside Nest (`LEDGER_DEFAULTS.compactIntervalMs`). */
+/**
+ * Default `compactIntervalMs` outside Nest.
+ * @deprecated Use `LEDGER_DEFAULTS.compactIntervalMs` (every default is there).
+ */
 export const DEFAULT_COMPACT_INTERVAL_MS = LEDGER_DEFAULTS.compactIntervalMs;
 
 /**
@@ -195,7 +204,11 @@ export class PersistentLedger extends RunLedger {
     }
   }
 
-  /** The original design's name for {@link close}: it keeps the data (unlike `FileEventStore.destroy()`). */
+  /**
+   * The original design's name for {@link close}: it keeps the data (unlike `FileEventStore.destroy()`).
+   *
+   * @deprecated Use {@link close} (the same).
+   */
   destroy(): Promise<void> {
     return this.close();
   }

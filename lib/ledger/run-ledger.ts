@@ -1,25 +1,11 @@
-import { BuiltInEvaluatorOptions, createDefaultEvaluators } from './evaluators/default-evaluators';
+import { createDefaultEvaluators } from './evaluators/default-evaluators';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
 import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
 import { RunEvent, RunEventInput, TaskIntent } from '../events/run-event.interface';
 import { DEFAULT_MAX_EVENT_BYTES, UnknownFieldsPolicy, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
-
-/** Options of an in-memory {@link RunLedger}. */
-export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
-  /** Evaluators run after the five built-ins. @default [] */
-  evaluators?: Evaluator[] | undefined;
-  /** Largest accepted string in an event, and (when persisted) largest serialised event, in bytes. @default 4 MiB */
-  maxEventBytes?: number | undefined;
-  /**
-   * A top-level event field the schema does not have: `'refuse-typos'` refuses one named like a
-   * standard field (`toolUsed`: did you mean `toolsUsed`?) and keeps the others as extra JSON
-   * fields; `'refuse'` refuses every one; `'keep'` keeps every one. Applies to `logEvent`,
-   * `finalizeEvent` and `importEvents`; events read back from a store keep theirs. @default 'refuse-typos'
-   */
-  unknownFields?: UnknownFieldsPolicy | undefined;
-}
+import { RunLedgerOptions } from '../options/ledger-options.interface';
 
 /**
  * An in-memory ledger of run events, in insertion order, with evaluators that

@@ -1,5 +1,4 @@
 import type { Counter, Histogram, Meter, ObservableGauge } from '@opentelemetry/api';
-import { StorageStats } from '../storage/storage-stats.interface';
 import { LEDGER_METRICS } from './ledger-metric-names';
 
 /** Metric attributes (the API's `Attributes`, narrowed to what the ledger sets). */
@@ -14,7 +13,8 @@ export function telemetryAttributes(store: { describe(): { driver: string; locat
 /** A ledger whose stats the backlog and corrupt-lines gauges report at each collection. */
 export interface ObservedLedger {
   attributes: Attributes;
-  getStorageStats(): Promise<StorageStats>;
+  /** Of its `StorageStats`, the gauges read these two. */
+  getStorageStats(): Promise<{ pendingEvents: number; corruptLines: number }>;
 }
 
 interface Instruments {

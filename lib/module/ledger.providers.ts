@@ -4,7 +4,7 @@ import { LedgerConfigError } from '../errors/ledger-config.error';
 import { PersistentLedger } from '../ledger/persistent-ledger';
 import { LedgerCompactionOption, LedgerModuleOptions } from '../options/ledger-options.interface';
 import { ResolvedModuleOptions, resolveModuleOptions } from '../options/ledger-options.resolver';
-import { compactionLeaseFor, createStoreFromOptions } from '../storage/create-event-store';
+import { compactionLeaseFor, createStoreFromOptions } from '../storage/store-from-options';
 import { EventStore } from '../storage/event-store';
 import { LEDGER_COMPACTION_JOB, LEDGER_RESOLVED_OPTIONS } from './ledger.constants';
 import { MODULE_OPTIONS_TOKEN } from './ledger.module-definition';

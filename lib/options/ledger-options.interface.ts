@@ -1,6 +1,23 @@
+import type { UnknownFieldsPolicy } from '../events/run-event.validator';
 import type { PostgresStorageOptions } from '../storage/postgres/postgres-storage-options.interface';
 import { EventStore } from '../storage/event-store';
-import { RunLedgerOptions } from '../ledger/run-ledger';
+import { BuiltInEvaluatorOptions } from '../ledger/evaluators/default-evaluators';
+import { Evaluator } from '../ledger/evaluators/evaluator.interface';
+
+/** Options of an in-memory `RunLedger`. */
+export interface RunLedgerOptions extends BuiltInEvaluatorOptions {
+  /** Evaluators run after the five built-ins. @default [] */
+  evaluators?: Evaluator[] | undefined;
+  /** Largest accepted string in an event, and (when persisted) largest serialised event, in bytes. @default 4 MiB */
+  maxEventBytes?: number | undefined;
+  /**
+   * A top-level event field the schema does not have: `'refuse-typos'` refuses one named like a
+   * standard field (`toolUsed`: did you mean `toolsUsed`?) and keeps the others as extra JSON
+   * fields; `'refuse'` refuses every one; `'keep'` keeps every one. Applies to `logEvent`,
+   * `finalizeEvent` and `importEvents`; events read back from a store keep theirs. @default 'refuse-typos'
+   */
+  unknownFields?: UnknownFieldsPolicy | undefined;
+}
 
 /** When retention compaction runs: a cron expression, a fixed interval, or never. */
 export type LedgerCompactionOption =

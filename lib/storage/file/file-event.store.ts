@@ -8,16 +8,18 @@ import { FeedHub } from '../feed-hub';
 import { EventRow, QueuedEventStore, QueuedEventStoreOptions, StoredCounts } from '../queued-event-store';
 import { EncodedLineQueue } from './encoded-line.queue';
 import { LedgerLockedError } from '../../errors/ledger-locked.error';
+import { LedgerLogReplacedError } from '../../errors/ledger-log-replaced.error';
 import { FileLock } from './file-lock';
 import { verifyLog } from './log-verification';
 import { ProgressListener, StoreVerification } from '../store-verification.interface';
 import { IndexFile, describesLog, readSavedIndex } from './index-file';
 import { compactLog } from './log-compaction';
-import { indexLogLines, readLogEvents } from './log-reader';
+import { indexLogLines, readLogEvents } from './log-scan';
 import { rewriteLog } from './log-rewrite';
 import { readNdjsonLines } from './ndjson-line.reader';
 import { NdjsonLog, isErrno } from './ndjson-log';
-import { StoreIndex, isBlankLine, parseStoredLine } from './store-index';
+import { StoreIndex } from './log-summary';
+import { isBlankLine, parseStoredLine } from './stored-line';
 
 /** How often a tail in a process that does not write the store looks for new lines. */
 const FOLLOW_POLL_MS = 200;
@@ -53,7 +55,7 @@ interface QueuedEvent {
  *
  * Besides the {@link EventStore} contract it keeps the original design's
  * methods with their original meaning: `acquireLock()`, `releaseLock()`, and
- * `destroy()`, which deletes the store's files (the same as `deleteAll()`).
+ * `destroy()` (deprecated), which deletes the store's files (the same as `deleteAll()`).
  */
 export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   readonly sharedByReplicas = false;
@@ -190,7 +192,11 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     await this.lock.release();
   }
 
-  /** The original design's name for {@link deleteAll}: closes the store and deletes its files. */
+  /**
+   * The original design's name for {@link deleteAll}: closes the store and deletes its files.
+   *
+   * @deprecated Use {@link deleteAll} (the same; `PersistentLedger.destroy()`, by contrast, keeps the data).
+   */
   destroy(): Promise<void> {
     return this.deleteAll();
   }
@@ -247,7 +253,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     const start = this.log.size;
     if (!(await this.log.append(this.encodedLines.peek(bytes)))) {
       await this.letGoOfMovedLog();
-      if (reopened) throw new Error(`${this.eventsPath} was removed or replaced again while the store wrote to it`);
+      if (reopened) throw new LedgerLogReplacedError(this.eventsPath);
       return this.writeBatch(batch, true);
     }
     this.encodedLines.shift(bytes);
@@ -476,7 +482,17 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   }
 }
 
-/** Creates a file store at `path` (the original factory's signature). */
-export function createEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
+/** Creates an NDJSON file store in the directory `path` (the same as `new FileEventStore({ ...options, storagePath: path })`). */
+export function createFileEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
   return new FileEventStore({ ...options, storagePath: path });
+}
+
+/**
+ * The original design's factory, kept: it makes a file store only, whatever the options elsewhere say.
+ *
+ * @deprecated Use {@link createFileEventStore} (same signature); for the store the ledger's options
+ * describe, let `LedgerModule` or `createPersistentLedger` make it.
+ */
+export function createEventStore(path: string, options: Omit<FileEventStoreOptions, 'storagePath'> = {}): FileEventStore {
+  return createFileEventStore(path, options);
 }

@@ -6,7 +6,10 @@ import { LedgerLockLostError } from '../../errors/ledger-lock-lost.error';
 import { LedgerLockedError } from '../../errors/ledger-locked.error';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 
-/** Default time after which a lock that is not refreshed counts as abandoned (`LEDGER_DEFAULTS.lockStaleMs`). */
+/**
+ * Default time after which a lock that is not refreshed counts as abandoned.
+ * @deprecated Use `LEDGER_DEFAULTS.lockStaleMs` (every default is there).
+ */
 export const DEFAULT_LOCK_STALE_MS = LEDGER_DEFAULTS.lockStaleMs;
 
 interface LockRecord {

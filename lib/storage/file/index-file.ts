@@ -1,8 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { LoggerService } from '@nestjs/common';
-import { indexLogLines } from './log-reader';
+import { indexLogLines } from './log-scan';
 import { NdjsonLog } from './ndjson-log';
-import { INDEX_VERSION, StoreIndex, StoreIndexFile } from './store-index';
+import { INDEX_VERSION, StoreIndex, StoreIndexFile } from './log-summary';
 
 /** How long appends may leave `index.json` behind the log (it is verified on open anyway). */
 const INDEX_WRITE_DELAY_MS = 1_000;

@@ -1,11 +1,12 @@
 import { FileHandle, open } from 'node:fs/promises';
 import { LoggerService } from '@nestjs/common';
 import { planRetention, retentionFilter } from '../retention-plan';
-import { scanLogTimestamps } from './log-reader';
+import { scanLogTimestamps } from './log-scan';
 import { rewriteLog } from './log-rewrite';
 import { readNdjsonLines } from './ndjson-line.reader';
 import { NdjsonLog } from './ndjson-log';
-import { StoreIndex, isBlankLine } from './store-index';
+import { StoreIndex } from './log-summary';
+import { isBlankLine } from './stored-line';
 import { ProgressListener } from '../store-verification.interface';
 
 /**

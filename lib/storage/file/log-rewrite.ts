@@ -1,7 +1,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import { EncodedLineQueue } from './encoded-line.queue';
 import { NdjsonLog, writeFully } from './ndjson-log';
-import { StoreIndex } from './store-index';
+import { StoreIndex } from './log-summary';
 
 /** A rewrite writes its new log in pieces of about this size. */
 const REWRITE_CHUNK_BYTES = 1024 * 1024;

@@ -3,7 +3,8 @@ import { whyNotAnEvent } from '../../events/why-not-an-event';
 import { DamagedRecord, MAX_DAMAGED_LISTED, ProgressListener, StoreVerification } from '../store-verification.interface';
 import { describesLog, readSavedIndex } from './index-file';
 import { OVERLONG_LINE, readNdjsonLines } from './ndjson-line.reader';
-import { StoreIndex, isBlankLine, parseStoredLine } from './store-index';
+import { StoreIndex } from './log-summary';
+import { isBlankLine, parseStoredLine } from './stored-line';
 
 /**
  * Reads every line of `events.ndjson` and checks `index.json` against it: damaged lines with

@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { FileHandle, mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { LoggerService } from '@nestjs/common';
-import { parseStoredLine } from './store-index';
+import { parseStoredLine } from './stored-line';
 
 /** Writes all of `bytes` at `position` (a write may take fewer bytes than asked). */
 export async function writeFully(file: FileHandle, bytes: Buffer, position: number): Promise<void> {

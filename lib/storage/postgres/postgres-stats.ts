@@ -1,4 +1,5 @@
 /** The stored counts `getStats()` reports, read from the server with a timeout. */
+import { LedgerStorageTimeoutError } from '../../errors/ledger-storage-timeout.error';
 import { MAX_TIMESTAMP_MS } from '../../events/run-event.validator';
 import type { StoredCounts } from '../queued-event-store';
 import type { PostgresContext } from './postgres-context';
@@ -34,11 +35,11 @@ async function queryCounts({ pool, names, invalidPositions }: PostgresContext): 
   };
 }
 
-/** Rejects with a timeout error when `promise` has not settled within `ms`. */
+/** Rejects with a {@link LedgerStorageTimeoutError} when `promise` has not settled within `ms`. */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new LedgerStorageTimeoutError(ms)), ms);
   });
   promise.catch(() => undefined); // may settle after the timeout
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

@@ -2,10 +2,11 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger, LoggerService } from '@nestjs/common';
-import { FileEventStore } from '../file/file-event.store';
-import { PostgresEventStore } from './postgres-event.store';
-import { copyEvents } from '../copy-events';
-import { ProgressListener } from '../store-verification.interface';
+import { NoNdjsonStoreError } from '../errors/no-ndjson-store.error';
+import { FileEventStore } from './file/file-event.store';
+import { PostgresEventStore } from './postgres/postgres-event.store';
+import { copyEvents } from './copy-events';
+import { ProgressListener } from './store-verification.interface';
 
 /** What {@link copyNdjsonToPostgres} needs. */
 export interface CopyNdjsonToPostgresOptions {
@@ -20,17 +21,6 @@ export interface CopyNdjsonToPostgresOptions {
   logger?: LoggerService | undefined;
   /** Told the events read so far and the source's total. */
   onProgress?: ProgressListener | undefined;
-}
-
-/** Thrown by {@link copyNdjsonToPostgres} when `from` holds no NDJSON store; nothing was created. */
-export class NoNdjsonStoreError extends Error {
-  override readonly name = 'NoNdjsonStoreError';
-
-  constructor(readonly from: string) {
-    super(
-      `No NDJSON store at ${from}: ${join(from, 'events.ndjson')} does not exist. Give the storagePath of the app's ledger; nothing was created.`,
-    );
-  }
 }
 
 /**

@@ -1,7 +1,9 @@
+/** The log's lines as events: the events of byte ranges, the summary of a range, the timestamps compaction plans with. */
 import { RunEvent } from '../../events/run-event.interface';
 import { EventQuery } from '../event-store';
 import { readNdjsonLines } from './ndjson-line.reader';
-import { StoreIndex, isBlankLine, parseStoredLine } from './store-index';
+import { StoreIndex } from './log-summary';
+import { isBlankLine, parseStoredLine } from './stored-line';
 
 /**
  * Reads validated events from byte ranges of the log, in order. With
