@@ -1,6 +1,5 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout } from 'node:timers/promises';
 import { RunEvent } from '../../events/run-event.interface';
 import { LEDGER_DEFAULTS } from '../../options/ledger-defaults';
 import { EventQuery, FeedBatch, TailOptions } from '../event-store';
@@ -12,24 +11,14 @@ import { LedgerLogReplacedError } from '../../errors/ledger-log-replaced.error';
 import { FileLock } from './file-lock';
 import { verifyLog } from './log-verification';
 import { ProgressListener, StoreVerification } from '../store-verification.interface';
-import { IndexFile, describesLog, readSavedIndex } from './index-file';
+import { IndexFile } from './index-file';
 import { compactLog } from './log-compaction';
-import { indexLogLines, readLogEvents } from './log-scan';
+import { readLogEvents } from './log-scan';
+import { describeUnopenedLog, logSizeOnDisk, removeLeftoverTempFiles } from './log-on-disk';
+import { tailLog } from './log-tail';
 import { rewriteLog } from './log-rewrite';
-import { readNdjsonLines } from './ndjson-line.reader';
 import { NdjsonLog, isErrno } from './ndjson-log';
 import { StoreIndex } from './log-summary';
-import { isBlankLine, parseStoredLine } from './stored-line';
-
-/** How often a tail in a process that does not write the store looks for new lines. */
-const FOLLOW_POLL_MS = 200;
-
-/** Waits `ms`, or less when `signal` aborts (its listener is removed either way). */
-async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  await setTimeout(ms, undefined, { signal }).catch((err: Error) => {
-    if (err.name !== 'AbortError') throw err;
-  });
-}
 
 /** Options of a {@link FileEventStore}. */
 export interface FileEventStoreOptions extends QueuedEventStoreOptions {
@@ -103,7 +92,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
    * contain the id as a JSON string are not parsed.
    */
   async *readBatches(query: EventQuery = {}): AsyncIterable<RunEvent[]> {
-    const end = this.log.isOpen ? this.log.size : await this.sizeOnDisk();
+    const end = this.log.isOpen ? this.log.size : await logSizeOnDisk(this.eventsPath);
     const ranged = query.from !== undefined || query.to !== undefined;
     const ranges: [number, number][] =
       this.log.isOpen && ranged ? this.indexFile.index.rangesFor(query.from ?? -Infinity, query.to ?? Infinity, end) : [[0, end]];
@@ -115,65 +104,16 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
    * follow its batches as they are synced; a tail in another process polls the
    * file. A rewrite (compaction, `writeAll`) replaces the file: tails start over.
    */
-  async *tail(options: TailOptions = {}): AsyncIterable<FeedBatch> {
-    const subscription = this.log.isOpen ? this.hub.subscribe() : null;
-    try {
-      let { inode, size } = await this.logExtent();
-      let offset = size;
-      let reset = false;
-      if (options.after === null) offset = 0;
-      else if (options.after !== undefined) {
-        const [afterInode, afterOffset] = options.after.split(':').map(Number);
-        reset = afterInode !== inode || afterOffset > size;
-        offset = reset ? 0 : afterOffset;
-      }
-      let caughtUp = false;
-      for (;;) {
-        // From the file: what was stored from `offset` to the last complete line.
-        let events: RunEvent[] = [];
-        for await (const chunk of readNdjsonLines(this.eventsPath, offset, size, this.maxEventBytes * 2)) {
-          if (events.length > 0) yield { events, cursor: `${inode}:${offset}`, caughtUp: false, reset };
-          if (events.length > 0) reset = false;
-          events = [];
-          for (const line of chunk.lines) {
-            const event = isBlankLine(line) ? null : parseStoredLine(line, this.maxEventBytes);
-            if (event) events.push(event);
-          }
-          offset = chunk.end;
-        }
-        if (events.length > 0 || !caughtUp || reset) yield { events, cursor: `${inode}:${offset}`, caughtUp: true, reset };
-        caughtUp = true;
-        reset = false;
-        if (subscription) {
-          // The writer's batches as they are synced, without reading them back.
-          for (;;) {
-            const item = await subscription.next(options.signal);
-            if (!item) return;
-            if (item.reset) {
-              ({ inode, size } = await this.logExtent());
-              offset = 0;
-              reset = true;
-              break;
-            }
-            const end = Number(item.cursor.split(':')[1]);
-            if (end <= offset) continue;
-            offset = end;
-            yield { events: item.events, cursor: item.cursor, caughtUp: true, reset: false };
-          }
-        } else {
-          await sleep(FOLLOW_POLL_MS, options.signal);
-          if (options.signal?.aborted) return;
-          const extent = await this.logExtent();
-          if (extent.inode !== inode || extent.size < offset) {
-            offset = 0;
-            reset = true;
-          }
-          ({ inode, size } = extent);
-        }
-      }
-    } finally {
-      subscription?.close();
-    }
+  tail(options: TailOptions = {}): AsyncIterable<FeedBatch> {
+    return tailLog(
+      {
+        eventsPath: this.eventsPath,
+        maxEventBytes: this.maxEventBytes,
+        subscribe: () => (this.log.isOpen ? this.hub.subscribe() : null),
+        extent: () => this.logExtent(),
+      },
+      options,
+    );
   }
 
   /**
@@ -313,7 +253,9 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
    * taking the lock or creating anything (another process may be writing it).
    */
   protected async readCounts(): Promise<StoredCounts> {
-    const { index, logSize } = this.log.isOpen ? { index: this.indexFile.index, logSize: this.log.size } : await this.describeUnopened();
+    const { index, logSize } = this.log.isOpen
+      ? { index: this.indexFile.index, logSize: this.log.size }
+      : await describeUnopenedLog(this.eventsPath, this.indexPath, this.maxEventBytes);
     const indexBytes = await stat(this.indexPath).then(
       (s) => s.size,
       () => 0,
@@ -360,30 +302,6 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     }
   }
 
-  private async describeUnopened(): Promise<{ index: StoreIndex; logSize: number }> {
-    let info;
-    try {
-      info = await stat(this.eventsPath);
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return { index: new StoreIndex(), logSize: 0 };
-      throw err;
-    }
-    const saved = await readSavedIndex(this.indexPath);
-    if (saved && describesLog(saved.file, info.ino, info.size)) return { index: saved.index, logSize: info.size };
-    const index = new StoreIndex();
-    await indexLogLines(this.eventsPath, index, 0, info.size, this.maxEventBytes);
-    return { index, logSize: info.size };
-  }
-
-  private async sizeOnDisk(): Promise<number> {
-    try {
-      return (await stat(this.eventsPath)).size;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return 0;
-      throw err;
-    }
-  }
-
   private async openForWriting(): Promise<void> {
     const hadLock = this.lock.held;
     try {
@@ -394,7 +312,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     }
     try {
       await this.log.open();
-      await this.removeLeftoverTempFiles();
+      await removeLeftoverTempFiles(this.storagePath, this.logger);
       await this.log.repairTornTail();
       await this.indexFile.load();
       this.noticeChangesWhileLost();
@@ -440,29 +358,6 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
       .exclusive(() => this.holdStore())
       .catch(() => undefined)
       .finally(() => (this.retaking = null));
-  }
-
-  /**
-   * Temp files of a rewrite that a crash interrupted (the rewrite never took
-   * effect, so they are garbage), and lock candidates older than a minute of a
-   * process that died before linking its lock.
-   */
-  private async removeLeftoverTempFiles(): Promise<void> {
-    for (const name of await readdir(this.storagePath)) {
-      const path = join(this.storagePath, name);
-      const rewrite = name.startsWith('events.ndjson.tmp-') || name.startsWith('index.json.tmp-');
-      const lockCandidate = name.startsWith('.lock.') && !name.startsWith('.lock.stale-');
-      if (!rewrite && !lockCandidate) continue;
-      const age =
-        Date.now() -
-        (await stat(path).then(
-          (s) => s.mtimeMs,
-          () => Date.now(),
-        ));
-      if (lockCandidate && age < 60_000) continue;
-      await rm(path, { force: true });
-      if (rewrite) this.logger.warn(`Removed ${name}, left by an interrupted rewrite`);
-    }
   }
 
   private async closeLog(): Promise<void> {
