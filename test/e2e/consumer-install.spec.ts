@@ -84,7 +84,9 @@ const consumers: ConsumerSpec[] = [
 
 /** The driver and every documentation block (README, docs/*.md, CONTRIBUTING.md) that applies to this app. */
 function sourcesFor(spec: ConsumerSpec): Record<string, string> {
-  const sources: Record<string, string> = { 'src/main.ts': readFileSync(join(__dirname, '..', 'fixtures', 'consumer-app', 'src', 'main.ts'), 'utf8') };
+  const sources: Record<string, string> = {
+    'src/main.ts': readFileSync(join(__dirname, '..', 'fixtures', 'consumer-app', 'src', 'main.ts'), 'utf8'),
+  };
   const withPg = 'pg' in spec.dependencies;
   for (const block of documentationTypeScriptBlocks()) {
     if (block.esmOnly && spec.type !== 'module') continue;
