@@ -1,4 +1,4 @@
-import type { DiffSummary, TaskIntent, TestResults, Violation } from './run-event.interface';
+import type { DiffSummary, TaskIntent, TestResults, Violation } from './run-event.values';
 
 /**
  * The kinds of value a run-event field holds. Each kind has one check (in the
