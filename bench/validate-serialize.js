@@ -24,7 +24,7 @@ async function runCase(which, dist, events, dir) {
   const quiet = { log() {}, warn() {}, error() {}, debug() {}, verbose() {} };
   if (which === 'cpu') {
     // A ledger without a store: logEvent validates, copies and keeps each event; the line is what a store would write.
-    const ledger = new lib.RunLedger({ maxEvents: 1e9, logger: quiet });
+    const ledger = new lib.RunLedger();
     const start = process.hrtime.bigint();
     let bytes = 0;
     for (let i = 0; i < events; i++) bytes += serializeRunEvent(ledger.logEvent(benchEvent(i)), 1 << 22).length;
@@ -34,6 +34,7 @@ async function runCase(which, dist, events, dir) {
   fs.rmSync(dir, { recursive: true, force: true });
   const ledger = lib.createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, maxEvents: 1e9, highWaterMark: 0, logger: quiet });
   await ledger.init();
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < events; i++) {
     ledger.logEvent(benchEvent(i));
@@ -41,9 +42,10 @@ async function runCase(which, dist, events, dir) {
   }
   await ledger.flush();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
   await ledger.destroy();
   fs.rmSync(dir, { recursive: true, force: true });
-  return { eventsPerSecond: events / seconds };
+  return { eventsPerSecond: events / seconds, cpuMicrosPerEvent: (used.user + used.system) / events };
 }
 
 const median = (values) => {
@@ -70,7 +72,7 @@ function main() {
     });
   if (builds.length === 0) builds.push({ label: 'dist', dist: path.resolve(__dirname, '..', 'dist') });
   const dataDir = path.resolve(process.env.BENCH_DIR || path.join(__dirname, '..', '.bench-data'), 'validate-serialize');
-  const results = builds.map(() => ({ cpu: [], durable: [] }));
+  const results = builds.map(() => ({ cpu: [], durable: [], durableCpu: [] }));
   const one = (which, build, n) =>
     JSON.parse(
       execFileSync(process.execPath, [__filename, CASE, which, build.dist, String(n), dataDir], {
@@ -81,7 +83,11 @@ function main() {
   for (let round = 0; round < runs; round++) {
     builds.forEach((build, b) => {
       results[b].cpu.push(one('cpu', build, events).nsPerEvent);
-      if (durableEvents > 0) results[b].durable.push(one('durable', build, durableEvents).eventsPerSecond);
+      if (durableEvents > 0) {
+        const r = one('durable', build, durableEvents);
+        results[b].durable.push(r.eventsPerSecond);
+        results[b].durableCpu.push(r.cpuMicrosPerEvent);
+      }
     });
     process.stderr.write(`round ${round + 1}/${runs} done\n`);
   }
@@ -89,8 +95,10 @@ function main() {
     `Command: node bench/validate-serialize.js --runs ${runs} --events ${events} --durable ${durableEvents} ${builds.map((b) => b.label).join(' ')}`,
   );
   console.log(`${runs} runs per build (fresh processes, builds interleaved), Node ${process.version}\n`);
-  console.log('| build | logEvent + serialise (ns/event) | min – max | ratio | durable loop (events/s) | min – max | ratio |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(
+    '| build | logEvent + serialise (ns/event) | min – max | ratio | durable loop (events/s) | min – max | ratio | its CPU (µs/event) | min – max | ratio |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   const base = results[0];
   builds.forEach((build, b) => {
     const r = results[b];
@@ -108,7 +116,13 @@ function main() {
         `${Math.round(Math.min(...r.durable))} – ${Math.round(Math.max(...r.durable))}`,
         (d / median(base.durable)).toFixed(3),
       );
-    } else cells.push('', '', '');
+      const c = median(r.durableCpu);
+      cells.push(
+        c.toFixed(2),
+        `${Math.min(...r.durableCpu).toFixed(2)} – ${Math.max(...r.durableCpu).toFixed(2)}`,
+        (c / median(base.durableCpu)).toFixed(3),
+      );
+    } else cells.push('', '', '', '', '', '');
     console.log(`| ${cells.join(' | ')} |`);
   });
 }

@@ -62,17 +62,17 @@ function hasStandardShape(event: RunEvent): boolean {
 function standardLine(e: RunEvent): string | undefined {
   let json =
     '{"eventId":' +
-    quote(e.eventId) +
+    quoteUncached(e.eventId) +
     ',"taskId":' +
     quote(e.taskId) +
     ',"guidanceHash":' +
     quote(e.guidanceHash) +
     ',"retrievedRuleIds":' +
-    stringList(e.retrievedRuleIds) +
+    LAST_LISTS.retrievedRuleIds.json(e.retrievedRuleIds) +
     ',"toolsUsed":' +
-    stringList(e.toolsUsed) +
+    LAST_LISTS.toolsUsed.json(e.toolsUsed) +
     ',"filesTouched":' +
-    stringList(e.filesTouched) +
+    LAST_LISTS.filesTouched.json(e.filesTouched) +
     ',"diffSummary":' +
     diffSummary(e.diffSummary) +
     ',"testResults":' +
@@ -99,7 +99,7 @@ function standardLine(e: RunEvent): string | undefined {
     written++;
   }
   if (e.dependenciesAdded !== undefined) {
-    json += ',"dependenciesAdded":' + stringList(e.dependenciesAdded);
+    json += ',"dependenciesAdded":' + LAST_LISTS.dependenciesAdded.json(e.dependenciesAdded);
     written++;
   }
   if (ownKeyCount(e) === written) return json + '}';
@@ -217,6 +217,58 @@ const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
 // eslint-disable-next-line no-control-regex -- these are exactly the characters JSON escapes
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
+/**
+ * Quoted JSON forms of recently seen strings. Most values repeat from event to event (rule ids,
+ * tools, file paths, hashes, task ids) and quoting is the costliest step of serialising: without
+ * this cache serialisation takes twice as long (bench/validate-serialize.js). It is cleared when
+ * full, so it follows whatever the current values are and its memory stays bounded.
+ */
+const quoted = new Map<string, string>();
+const QUOTE_CACHE_ENTRIES = 4096;
+const QUOTE_CACHE_MAX_LENGTH = 256;
+
 function quote(value: string): string {
+  let json = quoted.get(value);
+  if (json !== undefined) return json;
+  json = quoteUncached(value);
+  if (value.length <= QUOTE_CACHE_MAX_LENGTH) {
+    if (quoted.size >= QUOTE_CACHE_ENTRIES) quoted.clear();
+    quoted.set(value, json);
+  }
+  return json;
+}
+
+/** For values that never repeat (event ids), which would only push others out of the cache. */
+function quoteUncached(value: string): string {
   return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
 }
+
+/**
+ * The JSON of the last list seen in one field. Lists such as the tools used or the rules
+ * retrieved often repeat from one event to the next; reusing their JSON saves building it again.
+ */
+class LastStringList {
+  private items: readonly string[] = [];
+  private text = '[]';
+
+  json(list: readonly string[]): string {
+    if (!this.matches(list)) {
+      this.text = stringList(list);
+      this.items = list.slice();
+    }
+    return this.text;
+  }
+
+  private matches(list: readonly string[]): boolean {
+    if (list.length !== this.items.length) return false;
+    for (let i = 0; i < list.length; i++) if (list[i] !== this.items[i]) return false;
+    return true;
+  }
+}
+
+const LAST_LISTS = {
+  retrievedRuleIds: new LastStringList(),
+  toolsUsed: new LastStringList(),
+  filesTouched: new LastStringList(),
+  dependenciesAdded: new LastStringList(),
+};

@@ -298,7 +298,7 @@ class EventSanitizer {
     return event;
   }
 
-  idField(value: unknown, path: string): string {
+  private idField(value: unknown, path: string): string {
     if (typeof value !== 'string' || value.length === 0) this.fail(path, value, 'must be a non-empty string');
     return this.id(value, path);
   }
@@ -342,13 +342,13 @@ class EventSanitizer {
     return value;
   }
 
-  requiredString(value: unknown, path: string, index = -1, field = ''): string {
+  private requiredString(value: unknown, path: string, index = -1, field = ''): string {
     if (typeof value !== 'string') this.fail(fieldPath(path, index, field), value, 'must be a string');
     return this.string(value, path, index, field);
   }
 
   /** A timestamp: a finite number of epoch milliseconds that a `Date` can hold. */
-  epochMs(value: unknown, path: string, expected?: string): number {
+  private epochMs(value: unknown, path: string, expected?: string): number {
     const ms = this.finite(value, path, expected);
     if (ms < -MAX_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
       throw new LedgerValidationError(
@@ -359,17 +359,17 @@ class EventSanitizer {
     return ms;
   }
 
-  finite(value: unknown, path: string, expected = 'a finite number'): number {
+  private finite(value: unknown, path: string, expected = 'a finite number'): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, value, `must be ${expected}`);
     return jsonNumber(value);
   }
 
-  count(value: unknown, path: string): number {
+  private count(value: unknown, path: string): number {
     if (typeof value !== 'number' || !(value >= 0) || value === Infinity) this.fail(path, value, 'must be a non-negative number');
     return jsonNumber(value);
   }
 
-  stringList(value: unknown, path: string): string[] {
+  private stringList(value: unknown, path: string): string[] {
     if (!Array.isArray(value)) this.fail(path, value, 'must be an array of strings');
     const copy = this.copying ? new Array<string>(value.length) : (value as string[]);
     for (let i = 0; i < value.length; i++) copy[i] = this.requiredString(value[i], path, i);
@@ -396,7 +396,7 @@ class EventSanitizer {
    * `definedKnown` says how many of the known keys hold a value: when that is
    * all `source` has, there is nothing to copy (the common case, checked cheaply).
    */
-  copyExtras(source: JsonObject, target: JsonObject, known: Set<string>, definedKnown: number, at: PathNode | null): void {
+  private copyExtras(source: JsonObject, target: JsonObject, known: Set<string>, definedKnown: number, at: PathNode | null): void {
     if (ownKeyCount(source) === definedKnown) return;
     for (const key in source) {
       if (known.has(key) || !Object.prototype.hasOwnProperty.call(source, key)) continue;
@@ -425,7 +425,7 @@ class EventSanitizer {
     return result;
   }
 
-  diffSummary(value: unknown): RunEvent['diffSummary'] {
+  private diffSummary(value: unknown): RunEvent['diffSummary'] {
     const d = this.enterNested(value, DIFF_SUMMARY_AT);
     const copy = {
       linesAdded: this.count(d.linesAdded, 'diffSummary.linesAdded'),
@@ -435,7 +435,7 @@ class EventSanitizer {
     return this.leaveNested(d, copy, DIFF_FIELDS, 3, DIFF_SUMMARY_AT);
   }
 
-  testResults(value: unknown): RunEvent['testResults'] {
+  private testResults(value: unknown): RunEvent['testResults'] {
     const t = this.enterNested(value, TEST_RESULTS_AT);
     if (typeof t.ran !== 'boolean') this.fail('testResults.ran', t.ran, 'must be a boolean');
     const copy = {
@@ -447,7 +447,7 @@ class EventSanitizer {
     return this.leaveNested(t, copy, TEST_FIELDS, 1 + defined(t.passed) + defined(t.failed) + defined(t.skipped), TEST_RESULTS_AT);
   }
 
-  violations(value: unknown): Violation[] {
+  private violations(value: unknown): Violation[] {
     if (!Array.isArray(value)) this.fail('violations', value, 'must be an array');
     const out = this.copying ? new Array<Violation>(value.length) : (value as Violation[]);
     for (let i = 0; i < value.length; i++) {
@@ -472,13 +472,13 @@ class EventSanitizer {
     return out;
   }
 
-  outcome(value: unknown): boolean | null {
+  private outcome(value: unknown): boolean | null {
     if (value === null) return null;
     if (typeof value !== 'boolean') this.fail('outcomeAccepted', value, 'must be a boolean or null');
     return value;
   }
 
-  intent(value: unknown): TaskIntent {
+  private intent(value: unknown): TaskIntent {
     if (!TASK_INTENTS.includes(value as TaskIntent)) this.fail('intent', value, `must be one of ${TASK_INTENTS.join(', ')}`);
     return value as TaskIntent;
   }
