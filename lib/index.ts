@@ -44,7 +44,8 @@ export {
   DEFAULT_STORAGE_PATH,
   DEFAULT_COMPACT_INTERVAL_MS,
 } from './ledger/persistent-ledger';
-export { DEFAULT_MAX_EVENT_BYTES, MAX_ID_BYTES, MAX_TIMESTAMP_MS } from './events/run-event.validator';
+export { MAX_ID_BYTES, MAX_TIMESTAMP_MS } from './events/run-event.validator';
+export { DEFAULT_MAX_EVENT_BYTES } from './options/ledger-defaults';
 export type { UnknownFieldsPolicy } from './events/run-event.validator';
 export { DEFAULT_LOCK_STALE_MS } from './storage/file/file-lock';
 export { PostgresEventStore } from './storage/postgres/postgres-event.store';

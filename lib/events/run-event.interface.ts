@@ -1,51 +1,8 @@
-/** Severity of a rule violation. */
-export type RiskClass = 'critical' | 'high' | 'medium' | 'low' | 'info';
-
-/** What kind of task a run performed. */
-export type TaskIntent =
-  'bug-fix' | 'feature' | 'refactor' | 'security' | 'performance' | 'testing' | 'docs' | 'deployment' | 'architecture' | 'debug' | 'general';
-
-/** Every accepted {@link RiskClass}, in decreasing severity. */
-export const RISK_CLASSES: readonly RiskClass[] = ['critical', 'high', 'medium', 'low', 'info'];
-
-/** Every accepted {@link TaskIntent}. */
-export const TASK_INTENTS: readonly TaskIntent[] = [
-  'bug-fix',
-  'feature',
-  'refactor',
-  'security',
-  'performance',
-  'testing',
-  'docs',
-  'deployment',
-  'architecture',
-  'debug',
-  'general',
-];
-
-/** A rule violation found in a run. */
-export interface Violation {
-  ruleId: string;
-  description: string;
-  severity: RiskClass;
-  location?: string;
-  autoCorrected: boolean;
-}
-
-/** Size of the change a run made. */
-export interface DiffSummary {
-  linesAdded: number;
-  linesRemoved: number;
-  filesChanged: number;
-}
-
-/** Test outcome of a run. */
-export interface TestResults {
-  ran: boolean;
-  passed: number;
-  failed: number;
-  skipped: number;
-}
-
+/**
+ * The run event's public types, from their homes: the value types from `run-event.values`, the
+ * event itself from `run-event.schema`. The import path the rest of the library and the package
+ * index use; it defines nothing, so nothing here can form a cycle.
+ */
+export * from './run-event.values';
 export type { RunEvent, RunEventInput } from './run-event.schema';
 export { RUN_EVENT_FIELDS } from './run-event.schema';

@@ -1,4 +1,4 @@
-import type { DiffSummary, TaskIntent, TestResults, Violation } from './run-event.interface';
+import type { DiffSummary, TaskIntent, TestResults, Violation } from './run-event.values';
 
 /**
  * The kinds of value a run-event field holds. Each kind has one check (in the
@@ -43,8 +43,10 @@ export interface RunEventFieldSpec {
 /**
  * The run event, field by field, in the order stored events have them: the one
  * definition that the `RunEvent` type, the validator (checks and defaults) and
- * the serializer follow. A new field is one line here (plus its test); a new
- * kind of value also needs its check, default and writer.
+ * the serializer follow. The validator and the serializer are written out field
+ * by field: a new field is one line here and one in each of them (test/run-event-schema.spec.ts
+ * walks this list and fails for a field either misses); a new kind of value also needs its
+ * check, default and writer.
  */
 export const RUN_EVENT_SCHEMA = {
   /** Unique id (a UUID), assigned by the ledger. */

@@ -1,26 +1,19 @@
 import { LedgerValidationError } from '../errors/ledger-validation.error';
-import { RUN_EVENT_FIELDS, RunEvent } from './run-event.interface';
-import { RUN_EVENT_SCHEMA, RunEventFieldSpec } from './run-event.schema';
+import { RUN_EVENT_FIELDS, RunEvent } from './run-event.schema';
 import { ownKeyCount } from './run-event.validator';
 
 /**
  * Serialises a run event to one NDJSON line (without the newline).
  *
  * Events of the standard shape (what the ledger's validator produces) are
- * written field by field, which on Node 20 is about three times cheaper than
+ * written field by field, which on Node 20 is several times cheaper than
  * `JSON.stringify`; anything else goes through `JSON.stringify`. Both give
  * the same JSON value.
  *
  * @throws LedgerValidationError when the line is larger than `maxEventBytes`.
  */
 export function serializeRunEvent(event: RunEvent, maxEventBytes: number): string {
-  let line: string;
-  try {
-    line = standardEventJson(event);
-  } catch (err) {
-    if (err !== NOT_STANDARD) throw err;
-    line = JSON.stringify(event);
-  }
+  const line = (hasStandardShape(event) ? standardLine(event) : undefined) ?? JSON.stringify(event);
   // A string's UTF-8 size is at most 3 bytes per UTF-16 unit, so most lines need no exact count.
   if (line.length * 3 > maxEventBytes) {
     const bytes = Buffer.byteLength(line, 'utf8');
@@ -31,103 +24,184 @@ export function serializeRunEvent(event: RunEvent, maxEventBytes: number): strin
   return line;
 }
 
-/** Thrown (and caught above) when a value is not where the standard shape has it. */
-const NOT_STANDARD = Symbol('not the standard event shape');
+/** The fields `standardLine` writes whatever the event: all but the optional ones. */
+const ALWAYS_WRITTEN = 14;
 
-function notStandard(): never {
-  throw NOT_STANDARD;
+/**
+ * Whether `standardLine` writes what `JSON.stringify` would: every field of `RUN_EVENT_SCHEMA` of
+ * its kind (optional ones may be missing), nested standard objects without fields of their own.
+ */
+function hasStandardShape(event: RunEvent): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as unknown as Record<string, unknown>;
+  return (
+    isString(e.eventId) &&
+    isString(e.taskId) &&
+    isString(e.guidanceHash) &&
+    isStringList(e.retrievedRuleIds) &&
+    isStringList(e.toolsUsed) &&
+    isStringList(e.filesTouched) &&
+    isDiffSummary(e.diffSummary) &&
+    isTestResults(e.testResults) &&
+    isViolationList(e.violations) &&
+    (e.outcomeAccepted === null || isBoolean(e.outcomeAccepted)) &&
+    isNumber(e.reworkLines) &&
+    isString(e.intent) &&
+    isNumber(e.timestamp) &&
+    isNumber(e.durationMs) &&
+    (e.sessionId === undefined || isString(e.sessionId)) &&
+    (e.clarifyingQuestions === undefined || isNumber(e.clarifyingQuestions)) &&
+    (e.dependenciesAdded === undefined || isStringList(e.dependenciesAdded))
+  );
+}
+
+/**
+ * The line of an event of the standard shape: its standard fields in schema order, then any
+ * others; undefined when an extra key is index-like (those come first in an object's key order).
+ */
+function standardLine(e: RunEvent): string | undefined {
+  let json =
+    '{"eventId":' +
+    quoteUncached(e.eventId) +
+    ',"taskId":' +
+    quote(e.taskId) +
+    ',"guidanceHash":' +
+    quote(e.guidanceHash) +
+    ',"retrievedRuleIds":' +
+    LAST_LISTS.retrievedRuleIds.json(e.retrievedRuleIds) +
+    ',"toolsUsed":' +
+    LAST_LISTS.toolsUsed.json(e.toolsUsed) +
+    ',"filesTouched":' +
+    LAST_LISTS.filesTouched.json(e.filesTouched) +
+    ',"diffSummary":' +
+    diffSummary(e.diffSummary) +
+    ',"testResults":' +
+    testResults(e.testResults) +
+    ',"violations":' +
+    violations(e.violations) +
+    ',"outcomeAccepted":' +
+    (e.outcomeAccepted === null ? 'null' : String(e.outcomeAccepted)) +
+    ',"reworkLines":' +
+    num(e.reworkLines) +
+    ',"intent":' +
+    quote(e.intent) +
+    ',"timestamp":' +
+    num(e.timestamp) +
+    ',"durationMs":' +
+    num(e.durationMs);
+  let written = ALWAYS_WRITTEN;
+  if (e.sessionId !== undefined) {
+    json += ',"sessionId":' + quote(e.sessionId);
+    written++;
+  }
+  if (e.clarifyingQuestions !== undefined) {
+    json += ',"clarifyingQuestions":' + num(e.clarifyingQuestions);
+    written++;
+  }
+  if (e.dependenciesAdded !== undefined) {
+    json += ',"dependenciesAdded":' + LAST_LISTS.dependenciesAdded.json(e.dependenciesAdded);
+    written++;
+  }
+  if (ownKeyCount(e) === written) return json + '}';
+  const extras = extraFields(e);
+  return extras === undefined ? undefined : json + extras + '}';
 }
 
 const STANDARD_KEYS = new Set<string>(RUN_EVENT_FIELDS);
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
 
-/** The fields other than the standard ones, each as `,"key":value`. */
-function extraFields(e: RunEvent): string {
+/** The fields other than the standard ones, each as `,"key":value`; undefined if a key is index-like. */
+function extraFields(e: RunEvent): string | undefined {
   let json = '';
   for (const key in e) {
     if (STANDARD_KEYS.has(key) || !Object.prototype.hasOwnProperty.call(e, key)) continue;
-    // Index-like keys come first in an object's key order: leave such an event to JSON.stringify.
-    if (ARRAY_INDEX.test(key)) notStandard();
+    if (ARRAY_INDEX.test(key)) return undefined;
     const value = JSON.stringify((e as unknown as Record<string, unknown>)[key]);
     if (value !== undefined) json += ',' + quote(key) + ':' + value;
   }
   return json;
 }
 
-/** A nested object with exactly `keys` fields; one with extra fields is left to JSON.stringify (with the whole event). */
-function plain(value: unknown, keys: number): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || ownKeyCount(value) !== keys) notStandard();
-  return value as Record<string, unknown>;
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
 }
 
-function diffSummary(value: unknown): string {
-  const d = plain(value, 3);
+function isBoolean(value: unknown): value is boolean {
+  return typeof value === 'boolean';
+}
+
+/** A finite number: for those, String() and JSON.stringify agree (both write -0 as 0). */
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStringList(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return false;
+  return true;
+}
+
+/** An object (not a list) with exactly `keys` own fields. */
+function hasKeys(value: unknown, keys: number): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && ownKeyCount(value) === keys;
+}
+
+function isDiffSummary(d: unknown): boolean {
+  return hasKeys(d, 3) && isNumber(d.linesAdded) && isNumber(d.linesRemoved) && isNumber(d.filesChanged);
+}
+
+function isTestResults(t: unknown): boolean {
+  return hasKeys(t, 4) && isBoolean(t.ran) && isNumber(t.passed) && isNumber(t.failed) && isNumber(t.skipped);
+}
+
+function isViolationList(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) {
+    const v = value[i] as Record<string, unknown> | null | undefined;
+    const hasLocation = v?.location !== undefined;
+    if (!hasKeys(v, hasLocation ? 5 : 4)) return false;
+    if (!isString(v.ruleId) || !isString(v.description) || !isString(v.severity) || !isBoolean(v.autoCorrected)) return false;
+    if (hasLocation && !isString(v.location)) return false;
+  }
+  return true;
+}
+
+function diffSummary(d: RunEvent['diffSummary']): string {
   return '{"linesAdded":' + num(d.linesAdded) + ',"linesRemoved":' + num(d.linesRemoved) + ',"filesChanged":' + num(d.filesChanged) + '}';
 }
 
-function testResults(value: unknown): string {
-  const t = plain(value, 4);
-  return '{"ran":' + bool(t.ran) + ',"passed":' + num(t.passed) + ',"failed":' + num(t.failed) + ',"skipped":' + num(t.skipped) + '}';
+function testResults(t: RunEvent['testResults']): string {
+  return '{"ran":' + String(t.ran) + ',"passed":' + num(t.passed) + ',"failed":' + num(t.failed) + ',"skipped":' + num(t.skipped) + '}';
 }
 
-function violations(value: unknown): string {
-  if (!Array.isArray(value)) notStandard();
-  if (value.length === 0) return '[]';
+function violations(list: RunEvent['violations']): string {
+  if (list.length === 0) return '[]';
   let json = '[';
-  for (let i = 0; i < value.length; i++) {
-    const v = value[i] as Record<string, unknown> | undefined;
-    const hasLocation = v?.location !== undefined;
-    plain(v, hasLocation ? 5 : 4);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
     json +=
       (i === 0 ? '{"ruleId":' : ',{"ruleId":') +
-      quote(v!.ruleId) +
+      quote(v.ruleId) +
       ',"description":' +
-      quote(v!.description) +
+      quote(v.description) +
       ',"severity":' +
-      quote(v!.severity) +
+      quote(v.severity) +
       ',"autoCorrected":' +
-      bool(v!.autoCorrected) +
-      (hasLocation ? ',"location":' + quote(v!.location) + '}' : '}');
+      String(v.autoCorrected) +
+      (v.location !== undefined ? ',"location":' + quote(v.location) + '}' : '}');
   }
   return json + ']';
 }
 
-function stringList(value: unknown): string {
-  if (!Array.isArray(value)) notStandard();
-  if (value.length === 0) return '[]';
-  let json = '[' + quote(value[0]);
-  for (let i = 1; i < value.length; i++) json += ',' + quote(value[i]);
+function stringList(list: readonly string[]): string {
+  if (list.length === 0) return '[]';
+  let json = '[' + quote(list[0]);
+  for (let i = 1; i < list.length; i++) json += ',' + quote(list[i]);
   return json + ']';
 }
 
-/**
- * The JSON of the last list seen in one field. Lists such as the tools used or
- * the rules retrieved often repeat from one event to the next; reusing their
- * JSON saves building it again (and the garbage collector its pieces).
- */
-class LastStringList {
-  private items: unknown[] = [];
-  private text = '[]';
-
-  json(value: unknown): string {
-    if (!Array.isArray(value)) notStandard();
-    if (!this.matches(value)) {
-      this.text = contiguous(stringList(value));
-      this.items = value.slice();
-    }
-    return this.text;
-  }
-
-  private matches(value: unknown[]): boolean {
-    if (value.length !== this.items.length) return false;
-    for (let i = 0; i < value.length; i++) if (value[i] !== this.items[i]) return false;
-    return true;
-  }
-}
-
-function num(value: unknown): string {
-  // For finite numbers, String() and JSON.stringify agree (both write -0 as 0).
-  if (typeof value !== 'number' || !Number.isFinite(value)) notStandard();
+/** A finite number as JSON writes it. */
+function num(value: number): string {
   // Millisecond timestamps are heap numbers, which String() converts several times slower than small integers.
   if (value >= 1e8 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
     const high = Math.floor(value / 1e8);
@@ -139,28 +213,24 @@ function num(value: unknown): string {
 
 const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000'];
 
-function bool(value: unknown): string {
-  return value === true ? 'true' : value === false ? 'false' : notStandard();
-}
-
-/**
- * Quoted JSON forms of recently seen strings. Most values repeat from event to
- * event (rule ids, tools, file paths, hashes, task ids), and quoting is the
- * costliest step of serialising; the cache is cleared when full, so it follows
- * whatever the current values are and its memory stays bounded.
- */
-const quoted = new Map<string, string>();
-const QUOTE_CACHE_ENTRIES = 4096;
-const QUOTE_CACHE_MAX_LENGTH = 256;
 /** Characters JSON.stringify escapes (or may: surrogates are escaped when unpaired). */
 // eslint-disable-next-line no-control-regex -- these are exactly the characters JSON escapes
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
-function quote(value: unknown): string {
-  if (typeof value !== 'string') notStandard();
+/**
+ * Quoted JSON forms of recently seen strings. Most values repeat from event to event (rule ids,
+ * tools, file paths, hashes, task ids) and quoting is the costliest step of serialising: without
+ * this cache serialisation takes twice as long (bench/validate-serialize.js). It is cleared when
+ * full, so it follows whatever the current values are and its memory stays bounded.
+ */
+const quoted = new Map<string, string>();
+const QUOTE_CACHE_ENTRIES = 4096;
+const QUOTE_CACHE_MAX_LENGTH = 256;
+
+function quote(value: string): string {
   let json = quoted.get(value);
   if (json !== undefined) return json;
-  json = contiguous(quoteUncached(value));
+  json = quoteUncached(value);
   if (value.length <= QUOTE_CACHE_MAX_LENGTH) {
     if (quoted.size >= QUOTE_CACHE_ENTRIES) quoted.clear();
     quoted.set(value, json);
@@ -169,147 +239,36 @@ function quote(value: unknown): string {
 }
 
 /** For values that never repeat (event ids), which would only push others out of the cache. */
-function quoteUncached(value: unknown): string {
-  if (typeof value !== 'string') notStandard();
+function quoteUncached(value: string): string {
   return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
 }
 
 /**
- * `text`, stored in one piece. A string built with `+` is a tree of pieces that
- * every copy of it walks again; cached strings are copied into every line, so
- * they are made contiguous once (V8 does that when a character is read).
+ * The JSON of the last list seen in one field. Lists such as the tools used or the rules
+ * retrieved often repeat from one event to the next; reusing their JSON saves building it again.
  */
-function contiguous(text: string): string {
-  text.charCodeAt(0);
-  return text;
-}
+class LastStringList {
+  private items: readonly string[] = [];
+  private text = '[]';
 
-/** The schema's fields, in order, each with its `"name":` prefix and (for lists) the memory of its last list. */
-const FIELDS = Object.entries(RUN_EVENT_SCHEMA).map(([name, spec]: [string, RunEventFieldSpec], i) => ({
-  name,
-  kind: spec.kind,
-  optional: spec.presence === 'optional',
-  // Assigned ids never repeat: caching their quoted form would only push other strings out of the cache.
-  uncached: spec.presence === 'assigned',
-  prefix: (i === 0 ? '{' : ',') + JSON.stringify(name) + ':',
-  lastList: spec.kind === 'stringList' ? new LastStringList() : null,
-}));
-type Field = (typeof FIELDS)[number];
-
-/** Writes the standard fields in schema order, then any others. The fallback of {@link compileSerialization}, with the same result. */
-function interpretedSerialization(e: RunEvent): string {
-  if (typeof e !== 'object' || e === null || FIELDS[0].optional) notStandard();
-  let json = '';
-  let keys = 0;
-  for (let i = 0; i < FIELDS.length; i++) {
-    const field = FIELDS[i];
-    const value = (e as unknown as Record<string, unknown>)[field.name];
-    if (value === undefined) {
-      if (field.optional) continue;
-      notStandard();
+  json(list: readonly string[]): string {
+    if (!this.matches(list)) {
+      this.text = stringList(list);
+      this.items = list.slice();
     }
-    json += field.prefix + fieldJson(field, value);
-    keys++;
+    return this.text;
   }
-  if (ownKeyCount(e) !== keys) json += extraFields(e);
-  return json + '}';
-}
 
-/** The JSON of a standard field's value, by its kind. */
-function fieldJson(field: Field, value: unknown): string {
-  switch (field.kind) {
-    case 'id':
-    case 'string':
-    case 'intent':
-      return field.uncached ? quoteUncached(value) : quote(value);
-    case 'stringList':
-      return field.lastList!.json(value);
-    case 'count':
-    case 'finite':
-    case 'epochMs':
-      return num(value);
-    case 'diffSummary':
-      return diffSummary(value);
-    case 'testResults':
-      return testResults(value);
-    case 'violations':
-      return violations(value);
-    case 'outcome':
-      return value === null ? 'null' : bool(value);
+  private matches(list: readonly string[]): boolean {
+    if (list.length !== this.items.length) return false;
+    for (let i = 0; i < list.length; i++) if (list[i] !== this.items[i]) return false;
+    return true;
   }
 }
 
-/**
- * The same serialisation as {@link interpretedSerialization}, compiled from the
- * schema into one function that reads each field by name and concatenates its
- * JSON: half again as fast as the loop. Null where the runtime forbids code
- * generation (`--disallow-code-generation-from-strings`).
- */
-function compileSerialization(): ((e: RunEvent) => string) | null {
-  let required = 0;
-  const always: string[] = [];
-  const optional: string[] = [];
-  FIELDS.forEach((field, i) => {
-    const value = `e[${JSON.stringify(field.name)}]`;
-    const part = `${JSON.stringify(field.prefix)} + ${writerSource(field, i, value)}`;
-    if (field.optional) {
-      optional.push(`if (${value} !== undefined) { json += ${part}; keys++; }`);
-    } else {
-      always.push(part);
-      required++;
-    }
-  });
-  if (FIELDS[0].optional) return null;
-  const body = `if (typeof e !== 'object' || e === null) notStandard();
-let keys = ${required};
-let json = ${always.join(' + ')};
-${optional.join('\n')}
-if (ownKeyCount(e) !== keys) json += extraFields(e);
-return json + '}';`;
-  try {
-    const make = new Function(...Object.keys(WRITERS), 'F', `return function runEventJson(e) {\n${body}\n};`);
-    return make(...Object.values(WRITERS), FIELDS) as (e: RunEvent) => string;
-  } catch {
-    return null;
-  }
-}
-
-/** What the compiled serialiser calls, by the names it calls them. */
-const WRITERS = { quote, quoteUncached, num, bool, diffSummary, testResults, violations, notStandard, ownKeyCount, extraFields };
-
-/** The JS expression that writes the JSON of field `i` (the compiled twin of {@link fieldJson}). */
-function writerSource(field: Field, i: number, value: string): string {
-  switch (field.kind) {
-    case 'id':
-    case 'string':
-    case 'intent':
-      return `${field.uncached ? 'quoteUncached' : 'quote'}(${value})`;
-    case 'stringList':
-      return `F[${i}].lastList.json(${value})`;
-    case 'count':
-    case 'finite':
-    case 'epochMs':
-      return `num(${value})`;
-    case 'diffSummary':
-    case 'testResults':
-    case 'violations':
-      return `${field.kind}(${value})`;
-    case 'outcome':
-      return `(${value} === null ? 'null' : bool(${value}))`;
-  }
-}
-
-const standardEventJson = compileSerialization() ?? interpretedSerialization;
-
-/** The serialisation of an event of the standard shape through the field-by-field loop (it must agree with the compiled one; the tests check it). */
-export function serializeRunEventInterpreted(event: RunEvent): string {
-  try {
-    return interpretedSerialization(event);
-  } catch (err) {
-    if (err !== NOT_STANDARD) throw err;
-    return JSON.stringify(event);
-  }
-}
-
-/** Whether serialisation runs compiled from the schema (false where code generation is forbidden). */
-export const SERIALIZATION_IS_COMPILED = standardEventJson !== interpretedSerialization;
+const LAST_LISTS = {
+  retrievedRuleIds: new LastStringList(),
+  toolsUsed: new LastStringList(),
+  filesTouched: new LastStringList(),
+  dependenciesAdded: new LastStringList(),
+};

@@ -1,12 +1,8 @@
 import { newEventId } from './event-id';
-import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
-import { closestName } from '../options/closest-name';
+import { closestName } from '../util/closest-name';
 import { LedgerValidationError } from '../errors/ledger-validation.error';
-import { RISK_CLASSES, RUN_EVENT_FIELDS, RiskClass, RunEvent, TASK_INTENTS, TaskIntent, Violation } from './run-event.interface';
-import { RUN_EVENT_SCHEMA, RunEventFieldKinds, RunEventFieldSpec } from './run-event.schema';
-
-/** Default per-event size limit: the largest string, and the largest serialised event, in bytes (`LEDGER_DEFAULTS.maxEventBytes`). */
-export const DEFAULT_MAX_EVENT_BYTES = LEDGER_DEFAULTS.maxEventBytes;
+import { RISK_CLASSES, RiskClass, TASK_INTENTS, TaskIntent, Violation } from './run-event.values';
+import { RUN_EVENT_FIELDS, RUN_EVENT_SCHEMA, RunEvent } from './run-event.schema';
 
 /**
  * Largest `taskId` and `eventId`, in UTF-8 bytes. Both are indexed columns on
@@ -176,20 +172,11 @@ function likelyUnit(ms: number): string {
   return '';
 }
 
-/** The standard field each extra field name seen so far is a likely typo of (null: none); names repeat from event to event. */
-const typoOf = new Map<string, string | null>();
-const TYPO_CACHE_SIZE = 1_000;
-
 /** Throws for an extra top-level field as `policy` says (never called for `'keep'`). */
 function refuseUnknownField(key: string, policy: UnknownFieldsPolicy): void {
-  let meant = typoOf.get(key);
-  if (meant === undefined) {
-    if (typoOf.size >= TYPO_CACHE_SIZE) typoOf.clear();
-    meant = closestName(key, RUN_EVENT_FIELDS) ?? null;
-    typoOf.set(key, meant);
-  }
-  if (meant === null && policy === 'refuse-typos') return;
-  const hint = meant === null ? '' : `: did you mean "${meant}"?`;
+  const meant = closestName(key, RUN_EVENT_FIELDS);
+  if (meant === undefined && policy === 'refuse-typos') return;
+  const hint = meant === undefined ? '' : `: did you mean "${meant}"?`;
   throw new LedgerValidationError(
     key,
     `is not a run-event field${hint} (${policy === 'refuse' ? "unknownFields: 'refuse'" : "named like a standard field, it is refused as a likely typo; unknownFields: 'keep' stores it"})`,
@@ -200,58 +187,38 @@ const DIFF_SUMMARY_AT: PathNode = { parent: null, key: 'diffSummary' };
 const TEST_RESULTS_AT: PathNode = { parent: null, key: 'testResults' };
 const VIOLATIONS_AT: PathNode = { parent: null, key: 'violations' };
 
-/** The schema's fields, in order, as the validation loop reads them. */
-const FIELDS = Object.entries(RUN_EVENT_SCHEMA).map(([name, spec]: [string, RunEventFieldSpec]) => ({ name, ...spec }));
-type Field = (typeof FIELDS)[number];
 const STANDARD_FIELDS = new Set<string>(RUN_EVENT_FIELDS);
-
-/** Each kind's default, for a missing `defaulted` field: a fresh object or list each time. */
-const KIND_DEFAULTS: { [K in keyof RunEventFieldKinds]: () => RunEventFieldKinds[K] } = {
-  id: newEventId,
-  string: () => '',
-  stringList: () => [],
-  count: () => 0,
-  finite: () => 0,
-  epochMs: () => 0,
-  diffSummary: () => ({ linesAdded: 0, linesRemoved: 0, filesChanged: 0 }),
-  testResults: () => ({ ran: false, passed: 0, failed: 0, skipped: 0 }),
-  violations: () => [],
-  outcome: () => null,
-  intent: () => 'general',
-};
-
-function defaultOf(kind: keyof RunEventFieldKinds): unknown {
-  return KIND_DEFAULTS[kind]();
-}
-
-/** The sanitizer's check of each kind: `check(value, path, expected)`. */
-const KIND_CHECKS = {
-  id: 'idField',
-  string: 'requiredString',
-  stringList: 'stringList',
-  count: 'count',
-  finite: 'finite',
-  epochMs: 'epochMs',
-  diffSummary: 'diffSummary',
-  testResults: 'testResults',
-  violations: 'violations',
-  outcome: 'outcome',
-  intent: 'intent',
-} as const satisfies { [K in keyof RunEventFieldKinds]: keyof EventSanitizer };
+const EXPECTED_TIMESTAMP = RUN_EVENT_SCHEMA.timestamp.expected;
 
 /**
  * A new, unvalidated event with the given fields and every other field's
  * default (a fresh `eventId`; optional fields left out): what `createEvent` returns.
+ * Its defaults are those of {@link EventSanitizer.event} (a test holds them equal).
  */
 export function newRunEvent(fields: Pick<RunEvent, 'taskId' | 'timestamp'> & Partial<RunEvent>): RunEvent {
-  const event: JsonObject = {};
-  for (const field of FIELDS) {
-    const given = (fields as JsonObject)[field.name];
-    if (given !== undefined) event[field.name] = given;
-    else if (field.presence !== 'optional') event[field.name] = defaultOf(field.kind);
-  }
-  return event as RunEvent;
+  const f = fields;
+  const event: RunEvent = {
+    eventId: f.eventId === undefined ? newEventId() : f.eventId,
+    taskId: f.taskId,
+    guidanceHash: f.guidanceHash === undefined ? '' : f.guidanceHash,
+    retrievedRuleIds: f.retrievedRuleIds === undefined ? [] : f.retrievedRuleIds,
+    toolsUsed: f.toolsUsed === undefined ? [] : f.toolsUsed,
+    filesTouched: f.filesTouched === undefined ? [] : f.filesTouched,
+    diffSummary: f.diffSummary === undefined ? { linesAdded: 0, linesRemoved: 0, filesChanged: 0 } : f.diffSummary,
+    testResults: f.testResults === undefined ? { ran: false, passed: 0, failed: 0, skipped: 0 } : f.testResults,
+    violations: f.violations === undefined ? [] : f.violations,
+    outcomeAccepted: f.outcomeAccepted === undefined ? null : f.outcomeAccepted,
+    reworkLines: f.reworkLines === undefined ? 0 : f.reworkLines,
+    intent: f.intent === undefined ? 'general' : f.intent,
+    timestamp: f.timestamp,
+    durationMs: f.durationMs === undefined ? 0 : f.durationMs,
+  };
+  if (f.sessionId !== undefined) event.sessionId = f.sessionId;
+  if (f.clarifyingQuestions !== undefined) event.clarifyingQuestions = f.clarifyingQuestions;
+  if (f.dependenciesAdded !== undefined) event.dependenciesAdded = f.dependenciesAdded;
+  return event;
 }
+
 const DIFF_FIELDS = new Set(['linesAdded', 'linesRemoved', 'filesChanged']);
 const TEST_FIELDS = new Set(['ran', 'passed', 'failed', 'skipped']);
 const VIOLATION_FIELDS = new Set(['ruleId', 'description', 'severity', 'location', 'autoCorrected']);
@@ -277,23 +244,61 @@ class EventSanitizer {
   ) {}
 
   /** `idWhenMissing` gives the id of an event that has none (default: a new UUID). */
-  run(
-    input: unknown,
-    freshId: boolean,
-    idWhenMissing: () => string = newEventId,
-    validation = compiledValidation ?? interpretedValidation,
-  ): RunEvent {
+  run(input: unknown, freshId: boolean, idWhenMissing: () => string = newEventId): RunEvent {
     const e = this.plainObject(input, null);
     this.ancestors.push(e);
-    return validation(this, e, freshId, idWhenMissing) as RunEvent;
+    return this.event(e, freshId, idWhenMissing);
   }
 
-  /** Checks (and copies) the value of a standard field by its kind. */
-  check(field: Field, value: unknown): unknown {
-    return (this[KIND_CHECKS[field.kind]] as (value: unknown, path: string, expected?: string) => unknown)(value, field.name, field.expected);
+  /**
+   * The event: every field of `RUN_EVENT_SCHEMA`, in its order, checked by its kind or given
+   * its default (one line each; a test walks the schema to hold them to it), then the others.
+   */
+  private event(e: JsonObject, freshId: boolean, idWhenMissing: () => string): RunEvent {
+    const { eventId, taskId, guidanceHash, retrievedRuleIds, toolsUsed, filesTouched, diffSummary, testResults, violations } = e;
+    const { outcomeAccepted, reworkLines, intent, timestamp, durationMs, sessionId, clarifyingQuestions, dependenciesAdded } = e;
+    const event: RunEvent = {
+      eventId: freshId ? newEventId() : eventId === undefined ? idWhenMissing() : this.idField(eventId, 'eventId'),
+      taskId: this.idField(taskId, 'taskId'),
+      guidanceHash: guidanceHash === undefined ? '' : this.requiredString(guidanceHash, 'guidanceHash'),
+      retrievedRuleIds: retrievedRuleIds === undefined ? [] : this.stringList(retrievedRuleIds, 'retrievedRuleIds'),
+      toolsUsed: toolsUsed === undefined ? [] : this.stringList(toolsUsed, 'toolsUsed'),
+      filesTouched: filesTouched === undefined ? [] : this.stringList(filesTouched, 'filesTouched'),
+      diffSummary: diffSummary === undefined ? { linesAdded: 0, linesRemoved: 0, filesChanged: 0 } : this.diffSummary(diffSummary),
+      testResults: testResults === undefined ? { ran: false, passed: 0, failed: 0, skipped: 0 } : this.testResults(testResults),
+      violations: violations === undefined ? [] : this.violations(violations),
+      outcomeAccepted: outcomeAccepted === undefined ? null : this.outcome(outcomeAccepted),
+      reworkLines: reworkLines === undefined ? 0 : this.count(reworkLines, 'reworkLines'),
+      intent: intent === undefined ? 'general' : this.intent(intent),
+      timestamp: this.epochMs(timestamp, 'timestamp', EXPECTED_TIMESTAMP),
+      durationMs: durationMs === undefined ? 0 : this.finite(durationMs, 'durationMs'),
+    };
+    if (sessionId !== undefined) event.sessionId = this.requiredString(sessionId, 'sessionId');
+    if (clarifyingQuestions !== undefined) event.clarifyingQuestions = this.count(clarifyingQuestions, 'clarifyingQuestions');
+    if (dependenciesAdded !== undefined) event.dependenciesAdded = this.stringList(dependenciesAdded, 'dependenciesAdded');
+    const definedStandard =
+      defined(eventId) +
+      defined(taskId) +
+      defined(guidanceHash) +
+      defined(retrievedRuleIds) +
+      defined(toolsUsed) +
+      defined(filesTouched) +
+      defined(diffSummary) +
+      defined(testResults) +
+      defined(violations) +
+      defined(outcomeAccepted) +
+      defined(reworkLines) +
+      defined(intent) +
+      defined(timestamp) +
+      defined(durationMs) +
+      defined(sessionId) +
+      defined(clarifyingQuestions) +
+      defined(dependenciesAdded);
+    this.copyExtras(e, event as unknown as JsonObject, STANDARD_FIELDS, definedStandard, null);
+    return event;
   }
 
-  idField(value: unknown, path: string): string {
+  private idField(value: unknown, path: string): string {
     if (typeof value !== 'string' || value.length === 0) this.fail(path, value, 'must be a non-empty string');
     return this.id(value, path);
   }
@@ -337,13 +342,13 @@ class EventSanitizer {
     return value;
   }
 
-  requiredString(value: unknown, path: string, index = -1, field = ''): string {
+  private requiredString(value: unknown, path: string, index = -1, field = ''): string {
     if (typeof value !== 'string') this.fail(fieldPath(path, index, field), value, 'must be a string');
     return this.string(value, path, index, field);
   }
 
   /** A timestamp: a finite number of epoch milliseconds that a `Date` can hold. */
-  epochMs(value: unknown, path: string, expected?: string): number {
+  private epochMs(value: unknown, path: string, expected?: string): number {
     const ms = this.finite(value, path, expected);
     if (ms < -MAX_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) {
       throw new LedgerValidationError(
@@ -354,17 +359,17 @@ class EventSanitizer {
     return ms;
   }
 
-  finite(value: unknown, path: string, expected = 'a finite number'): number {
+  private finite(value: unknown, path: string, expected = 'a finite number'): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, value, `must be ${expected}`);
     return jsonNumber(value);
   }
 
-  count(value: unknown, path: string): number {
+  private count(value: unknown, path: string): number {
     if (typeof value !== 'number' || !(value >= 0) || value === Infinity) this.fail(path, value, 'must be a non-negative number');
     return jsonNumber(value);
   }
 
-  stringList(value: unknown, path: string): string[] {
+  private stringList(value: unknown, path: string): string[] {
     if (!Array.isArray(value)) this.fail(path, value, 'must be an array of strings');
     const copy = this.copying ? new Array<string>(value.length) : (value as string[]);
     for (let i = 0; i < value.length; i++) copy[i] = this.requiredString(value[i], path, i);
@@ -391,7 +396,7 @@ class EventSanitizer {
    * `definedKnown` says how many of the known keys hold a value: when that is
    * all `source` has, there is nothing to copy (the common case, checked cheaply).
    */
-  copyExtras(source: JsonObject, target: JsonObject, known: Set<string>, definedKnown: number, at: PathNode | null): void {
+  private copyExtras(source: JsonObject, target: JsonObject, known: Set<string>, definedKnown: number, at: PathNode | null): void {
     if (ownKeyCount(source) === definedKnown) return;
     for (const key in source) {
       if (known.has(key) || !Object.prototype.hasOwnProperty.call(source, key)) continue;
@@ -420,7 +425,7 @@ class EventSanitizer {
     return result;
   }
 
-  diffSummary(value: unknown): RunEvent['diffSummary'] {
+  private diffSummary(value: unknown): RunEvent['diffSummary'] {
     const d = this.enterNested(value, DIFF_SUMMARY_AT);
     const copy = {
       linesAdded: this.count(d.linesAdded, 'diffSummary.linesAdded'),
@@ -430,7 +435,7 @@ class EventSanitizer {
     return this.leaveNested(d, copy, DIFF_FIELDS, 3, DIFF_SUMMARY_AT);
   }
 
-  testResults(value: unknown): RunEvent['testResults'] {
+  private testResults(value: unknown): RunEvent['testResults'] {
     const t = this.enterNested(value, TEST_RESULTS_AT);
     if (typeof t.ran !== 'boolean') this.fail('testResults.ran', t.ran, 'must be a boolean');
     const copy = {
@@ -442,7 +447,7 @@ class EventSanitizer {
     return this.leaveNested(t, copy, TEST_FIELDS, 1 + defined(t.passed) + defined(t.failed) + defined(t.skipped), TEST_RESULTS_AT);
   }
 
-  violations(value: unknown): Violation[] {
+  private violations(value: unknown): Violation[] {
     if (!Array.isArray(value)) this.fail('violations', value, 'must be an array');
     const out = this.copying ? new Array<Violation>(value.length) : (value as Violation[]);
     for (let i = 0; i < value.length; i++) {
@@ -467,68 +472,17 @@ class EventSanitizer {
     return out;
   }
 
-  outcome(value: unknown): boolean | null {
+  private outcome(value: unknown): boolean | null {
     if (value === null) return null;
     if (typeof value !== 'boolean') this.fail('outcomeAccepted', value, 'must be a boolean or null');
     return value;
   }
 
-  intent(value: unknown): TaskIntent {
+  private intent(value: unknown): TaskIntent {
     if (!TASK_INTENTS.includes(value as TaskIntent)) this.fail('intent', value, `must be one of ${TASK_INTENTS.join(', ')}`);
     return value as TaskIntent;
   }
 }
-
-type Validation = (s: EventSanitizer, e: JsonObject, freshId: boolean, idWhenMissing: () => string) => JsonObject;
-
-/**
- * Builds the event in schema order, field by field. The fallback of
- * {@link compiledValidation}, with the same result.
- */
-const interpretedValidation: Validation = (s, e, freshId, idWhenMissing) => {
-  const event: JsonObject = {};
-  let definedStandard = 0;
-  for (const field of FIELDS) {
-    const value = e[field.name];
-    if (value !== undefined) definedStandard++;
-    if (field.presence === 'assigned' && (freshId || value === undefined)) event[field.name] = freshId ? newEventId() : idWhenMissing();
-    else if (value !== undefined || field.presence === 'required') event[field.name] = s.check(field, value);
-    else if (field.presence === 'defaulted') event[field.name] = defaultOf(field.kind);
-  }
-  s.copyExtras(e, event, STANDARD_FIELDS, definedStandard, null);
-  return event;
-};
-
-/**
- * The same validation as {@link interpretedValidation}, compiled from the
- * schema into one function that reads each field by name and builds the event
- * as one object literal: about twice as fast as the loop, which validation of
- * every logged (and every loaded) event is worth. Null where the runtime
- * forbids code generation (`--disallow-code-generation-from-strings`).
- */
-function compileValidation(): Validation | null {
-  const reads: string[] = ['let d = 0;'];
-  const props: string[] = [];
-  const optional: string[] = [];
-  FIELDS.forEach((field, i) => {
-    const key = JSON.stringify(field.name);
-    reads.push(`const v${i} = e[${key}]; if (v${i} !== undefined) d++;`);
-    const check = `s.${KIND_CHECKS[field.kind]}(v${i}, ${key}${field.expected ? `, ${JSON.stringify(field.expected)}` : ''})`;
-    if (field.presence === 'assigned') props.push(`${key}: freshId ? newEventId() : v${i} === undefined ? idWhenMissing() : ${check}`);
-    else if (field.presence === 'required') props.push(`${key}: ${check}`);
-    else if (field.presence === 'defaulted') props.push(`${key}: v${i} === undefined ? D.${field.kind}() : ${check}`);
-    else optional.push(`if (v${i} !== undefined) event[${key}] = ${check};`);
-  });
-  const body = `${reads.join('\n')}\nconst event = { ${props.join(', ')} };\n${optional.join('\n')}\ns.copyExtras(e, event, STANDARD, d, null);\nreturn event;`;
-  try {
-    const make = new Function('newEventId', 'D', 'STANDARD', `return function validateRunEvent(s, e, freshId, idWhenMissing) {\n${body}\n};`);
-    return make(newEventId, KIND_DEFAULTS, STANDARD_FIELDS) as Validation;
-  } catch {
-    return null;
-  }
-}
-
-const compiledValidation = compileValidation();
 
 /**
  * Validates an event given to the ledger and returns a deep copy with every
@@ -541,12 +495,7 @@ const compiledValidation = compileValidation();
  *
  * @throws LedgerValidationError naming the first offending field.
  */
-export function sanitizeRunEvent(
-  input: unknown,
-  maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
-  freshId = false,
-  unknownFields: UnknownFieldsPolicy = 'keep',
-): RunEvent {
+export function sanitizeRunEvent(input: unknown, maxEventBytes: number, freshId = false, unknownFields: UnknownFieldsPolicy = 'keep'): RunEvent {
   return new EventSanitizer(maxEventBytes, true, unknownFields).run(input, freshId);
 }
 
@@ -565,16 +514,3 @@ export function restoreStoredEvent(value: unknown, maxEventBytes: number, idWhen
     throw err;
   }
 }
-
-/** {@link sanitizeRunEvent} through the field-by-field loop instead of the compiled function (both must agree; the tests check it). */
-export function sanitizeRunEventInterpreted(
-  input: unknown,
-  maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
-  freshId = false,
-  unknownFields: UnknownFieldsPolicy = 'keep',
-): RunEvent {
-  return new EventSanitizer(maxEventBytes, true, unknownFields).run(input, freshId, newEventId, interpretedValidation);
-}
-
-/** Whether validation runs compiled from the schema (false where code generation is forbidden). */
-export const VALIDATION_IS_COMPILED = compiledValidation !== null;

@@ -3,7 +3,7 @@ import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { Evaluator, EvaluatorResult } from './evaluators/evaluator.interface';
 import { OptimizationMetrics, ViolationRanking } from './ledger-metrics.interface';
 import { RunEvent, RunEventInput, TaskIntent } from '../events/run-event.interface';
-import { DEFAULT_MAX_EVENT_BYTES, UnknownFieldsPolicy, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
+import { UnknownFieldsPolicy, newRunEvent, sanitizeRunEvent } from '../events/run-event.validator';
 import { LEDGER_DEFAULTS } from '../options/ledger-defaults';
 import { RunLedgerOptions } from '../options/ledger-options.interface';
 
@@ -25,7 +25,7 @@ export class RunLedger {
   private evaluators: Evaluator[];
 
   constructor(options: RunLedgerOptions = {}) {
-    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.maxEventBytes = options.maxEventBytes ?? LEDGER_DEFAULTS.maxEventBytes;
     this.unknownFields = options.unknownFields ?? LEDGER_DEFAULTS.unknownFields;
     this.evaluators = [...createDefaultEvaluators(options), ...(options.evaluators ?? [])];
   }

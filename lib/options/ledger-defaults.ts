@@ -34,3 +34,6 @@ export const LEDGER_DEFAULTS = {
   /** Rework ratio the `diff-quality` evaluator allows. */
   maxReworkRatio: 0.3,
 } as const;
+
+/** `LEDGER_DEFAULTS.maxEventBytes` under its earlier name (kept for compatibility). */
+export const DEFAULT_MAX_EVENT_BYTES = LEDGER_DEFAULTS.maxEventBytes;

@@ -1,6 +1,6 @@
 /** The checks option validation is made of (types, ranges, unknown keys), shared by the resolver and the drivers' own option checks. */
 import { LedgerConfigError } from '../errors/ledger-config.error';
-import { closestName } from './closest-name';
+import { closestName } from '../util/closest-name';
 
 /** Longest delay a Node.js timer takes; a longer one fires after 1 ms instead. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -10,15 +10,6 @@ const ROOT = join(__dirname, '..', '..');
 const layers = readLayerOrder(readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8'));
 
 /** Upward imports known today, each to be removed from this list by the change that removes it. */
-const KNOWN_EXCEPTIONS: (LayerViolation & { todo: string })[] = [
-  {
-    file: 'events/run-event.validator.ts',
-    imported: 'options/ledger-defaults.ts',
-    // TODO(issue 20, run-event files): the DEFAULT_MAX_EVENT_BYTES alias; the engineer changing the
-    // run-event files removes this import, and then this entry.
-    todo: 'events must not know the options: DEFAULT_MAX_EVENT_BYTES = LEDGER_DEFAULTS.maxEventBytes',
-  },
-];
 
 const shown = (violations: LayerViolation[]): string[] => violations.map(({ file, imported }) => `${file} -> ${imported}`);
 
@@ -29,13 +20,8 @@ describe('the layers of lib/', () => {
     expect(layers.length).toBeGreaterThan(10);
   });
 
-  it('no file imports from a layer above its own, or from a sibling (besides the known exceptions)', () => {
-    const known = new Set(shown(KNOWN_EXCEPTIONS));
-    expect(shown(violations).filter((v) => !known.has(v))).toEqual([]);
-  });
-
-  it('each known exception still occurs (remove it from KNOWN_EXCEPTIONS once fixed)', () => {
-    expect(shown(violations)).toEqual(expect.arrayContaining(shown(KNOWN_EXCEPTIONS)));
+  it('no file imports from a layer above its own, or from a sibling', () => {
+    expect(shown(violations)).toEqual([]);
   });
 
   it('the check finds an import pointing up, one across siblings, and a file in no layer', () => {
