@@ -1,6 +1,6 @@
 import { LedgerValidationError } from '../errors/ledger-validation.error';
 import { RUN_EVENT_FIELDS, RunEvent } from './run-event.schema';
-import { ownKeyCount } from './run-event.validator';
+import { ownKeyCount } from './json-value.check';
 
 /**
  * Serialises a run event to one NDJSON line (without the newline).
