@@ -130,7 +130,9 @@ export class PersistentLedger extends RunLedger {
    */
   async load(): Promise<void> {
     await this.store.open();
-    // What this ledger logged before the call is read back from the store, not kept from memory.
+    // What this ledger logged before the flush is read back from the store, not kept from memory;
+    // what it logs from now on is kept unless the read finds it.
+    const lastFlushed = this.events.at(-1);
     await this.store.flush();
     await this.feed.stop();
     if (this.mirror) {
@@ -138,10 +140,9 @@ export class PersistentLedger extends RunLedger {
       await this.feed.start(null);
       return;
     }
-    const mark = this.events.length;
     const loaded: RunEvent[] = [];
     for await (const batch of this.store.readBatches()) for (const event of batch) loaded.push(event);
-    const meanwhile = this.events.slice(mark);
+    const meanwhile = this.events.slice(lastFlushed === undefined ? 0 : this.events.lastIndexOf(lastFlushed) + 1);
     const loadedIds = meanwhile.length > 0 ? new Set(loaded.map((e) => e.eventId)) : null;
     this.replaceEvents(loadedIds ? loaded.concat(meanwhile.filter((e) => !loadedIds.has(e.eventId))) : loaded);
     await this.feed.start(undefined);
@@ -271,26 +272,22 @@ export class PersistentLedger extends RunLedger {
    * it. Once the candidates are durable, those the store no longer holds leave memory.
    */
   private async dropEvictedOwnEvents(candidates: RunEvent[]): Promise<void> {
-    try {
-      for (;;) {
-        if (!this.feed.active) return;
-        try {
-          await this.store.flush();
-          break;
-        } catch {
-          // The writer retries; look again once it may have succeeded.
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
+    // Until it succeeds (the store may be away for a while), waiting longer each time.
+    for (let delayMs = 250, warned = false; this.feed.active; delayMs = Math.min(delayMs * 2, 5_000)) {
+      try {
+        await this.store.flush();
+        const held = await this.store.heldEventIds(candidates.map((e) => e.eventId));
+        const dropped = this.mirror!.dropEvicted(candidates, held);
+        if (dropped > 0)
+          this.logger.log(
+            `${dropped} event(s) this replica wrote were evicted by a compaction before its feed delivered them; memory follows the store`,
+          );
+        return;
+      } catch (err) {
+        if (!warned) this.logger.warn(`Could not check this replica's own events against the store after a rewrite yet: ${(err as Error).message}`);
+        warned = true;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
-      const held = await this.store.heldEventIds(candidates.map((e) => e.eventId));
-      const dropped = this.mirror!.dropEvicted(candidates, held);
-      if (dropped > 0)
-        this.logger.log(
-          `${dropped} event(s) this replica wrote were evicted by a compaction before its feed delivered them; memory follows the store`,
-        );
-    } catch (err) {
-      if (this.feed.active)
-        this.logger.warn(`Could not check this replica's own events against the store after a rewrite: ${(err as Error).message}`);
     }
   }
 }

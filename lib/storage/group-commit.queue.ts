@@ -77,7 +77,12 @@ export class GroupCommitQueue<T> {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelayMs = RETRY_MIN_MS;
   private closed = false;
-  private readonly insideExclusive = new AsyncLocalStorage<GroupCommitQueue<T>>();
+  /**
+   * The exclusive section a call runs in: a token per section, valid only while that section runs
+   * (timers and promise callbacks created inside it keep the token, but not the section's rights).
+   */
+  private readonly insideExclusive = new AsyncLocalStorage<object>();
+  private readonly runningSections = new Set<object>();
   /** The most recent write failure, cleared by the next successful write. */
   lastError: Error | null = null;
 
@@ -117,7 +122,7 @@ export class GroupCommitQueue<T> {
     const target = this.enqueued;
     if (this.settled >= target) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ target, resolve, reject }));
-    if (this.insideExclusive.getStore() === this) {
+    if (this.inRunningSection()) {
       // Inside an exclusive section, a flush writes directly (the section's own mark does not hold it back).
       return this.drain(Infinity, false).then(() => done);
     }
@@ -134,7 +139,7 @@ export class GroupCommitQueue<T> {
    * Re-entrant: `fn` may call it again.
    */
   exclusive<R>(fn: () => Promise<R>, flushFirst = true): Promise<R> {
-    if (this.insideExclusive.getStore() === this) {
+    if (this.inRunningSection()) {
       return (async () => {
         if (flushFirst) {
           const error = await this.drain(Infinity, false);
@@ -154,13 +159,22 @@ export class GroupCommitQueue<T> {
         return await fn();
       } finally {
         this.barriers.splice(this.barriers.indexOf(mark), 1);
-        // A background write stopped at this section's mark: resume it after the section.
-        if (this.autoFlush && !this.closed && this.pending.length > 0) this.startDrain();
+        // A background write stopped at this section's mark: resume it after the section (not as part of it).
+        if (this.autoFlush && !this.closed && this.pending.length > 0) this.insideExclusive.exit(() => this.startDrain());
       }
     };
-    const result = this.chain.then(() => this.insideExclusive.run(this, run));
+    const section = {};
+    const result = this.chain.then(() => {
+      this.runningSections.add(section);
+      return this.insideExclusive.run(section, run).finally(() => this.runningSections.delete(section));
+    });
     this.chain = result.catch(() => undefined);
     return result;
+  }
+
+  private inRunningSection(): boolean {
+    const section = this.insideExclusive.getStore();
+    return section !== undefined && this.runningSections.has(section);
   }
 
   /**

@@ -183,6 +183,11 @@ export abstract class QueuedEventStore<Q extends { event: RunEvent }> extends Ev
     };
   }
 
+  /** Whether `close()` or `deleteAll()` was called. */
+  protected get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Why new events cannot be accepted now (the NDJSON store's lock held by another process), or null. */
   protected writesRefused(): Error | null {
     return null;

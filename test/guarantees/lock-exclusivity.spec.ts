@@ -48,6 +48,25 @@ describe('Guarantee 2: one writer at a time', () => {
     }
   });
 
+  it('a ledger whose lock another process took neither compacts nor saves over that process\u2019s store', async () => {
+    const dir = makeTempDir();
+    const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, highWaterMark: 0, maxEvents: 2, logger: new CapturingLogger() });
+    await ledger.init();
+    try {
+      for (let i = 0; i < 7; i++) ledger.logEvent(runEventInput({ timestamp: i }));
+      await ledger.flush();
+      rmSync(join(dir, '.lock'));
+      const contender = child(join(FIXTURES, 'lock-contender.js'));
+      contender.send(`GO ${dir} 0`);
+      expect(await contender.waitFor((l) => /^(WIN|LOCKED|ERR)/.test(l))).toBe('WIN');
+      await expect(ledger.compact()).rejects.toBeInstanceOf(LedgerLockLostError);
+      await expect(ledger.save()).rejects.toBeInstanceOf(LedgerLockLostError);
+      expect(eventsOnDisk(dir)).toHaveLength(7);
+    } finally {
+      await ledger.close().catch(() => undefined);
+    }
+  });
+
   it('a ledger whose lock another process took refuses writes with a typed error, then takes it back, reads what that process did, and memory equals the store', async () => {
     const dir = makeTempDir();
     const ledger = createPersistentLedger({ storagePath: dir, compactIntervalMs: 0, highWaterMark: 0, logger: new CapturingLogger() });

@@ -246,4 +246,25 @@ describe('GroupCommitQueue', () => {
     await queue.flush();
     expect(writer.written).toEqual(['before', 'during']);
   });
+
+  it('a timer made inside an exclusive section has no rights of it once it ended: its flush waits for the next section like any other', async () => {
+    const writer = new ListWriter();
+    const { queue } = makeQueue(writer);
+    let timerFlush: Promise<void> | null = null;
+    await queue.exclusive(async () => {
+      setTimeout(() => {
+        queue.push(['from-timer']);
+        timerFlush = queue.flush();
+      }, 20);
+    });
+    let release!: () => void;
+    const holding = queue.exclusive(() => new Promise<void>((resolve) => (release = resolve)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(timerFlush).not.toBeNull();
+    expect(writer.written).toEqual([]);
+    release();
+    await holding;
+    await timerFlush;
+    expect(writer.written).toEqual(['from-timer']);
+  });
 });

@@ -162,6 +162,8 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   }
 
   protected override writesRefused(): Error | null {
+    // Every refused write asks for the lock again: the store comes back as soon as it is free.
+    if (this.lock.takenBy) this.retakeLockSoon();
     return this.lock.takenBy;
   }
 
@@ -216,6 +218,8 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   }
 
   protected async replaceContent(rows: Iterable<EventRow>): Promise<void> {
+    // A rewrite is a write: never into a store another process holds.
+    await this.holdStore();
     const index = new StoreIndex();
     await rewriteLog(
       this.log,
@@ -232,6 +236,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
   }
 
   protected async compactContent(maxEvents: number): Promise<number> {
+    await this.holdStore();
     const current = this.indexFile.index;
     const result = await compactLog(
       this.log,
@@ -273,11 +278,13 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
 
   protected async releaseResources(): Promise<void> {
     this.hub.closeAll();
+    await this.retaking;
     await this.releaseLock();
   }
 
   protected async deleteContent(): Promise<void> {
     this.hub.closeAll();
+    await this.retaking;
     await this.releaseLock();
     for (const path of [this.eventsPath, this.indexPath, this.lockPath]) await rm(path, { force: true });
   }
@@ -344,7 +351,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     const before = this.lostHold;
     if (before === null) return;
     this.lostHold = null;
-    this.logger.warn(`Took the ledger lock ${this.lockPath} again after losing it`);
+    this.logger.warn(`Holds the ledger store ${this.storagePath} again after losing it`);
     if (before.inode === this.log.inode && before.size === this.log.size) return;
     this.logger.warn(`${this.eventsPath} changed while this process did not hold the store; the ledger reads it anew`);
     this.hub.publish({ events: [], cursor: `${this.log.inode}:0`, reset: true });
@@ -353,9 +360,9 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
 
   /** A lock refresh found the lock lost: take it again in step with the writer (a write in progress does the same). */
   private retakeLockSoon(): void {
-    if (!this.log.isOpen && this.lostHold === null) return;
+    if (this.isClosed || (!this.log.isOpen && this.lostHold === null)) return;
     this.retaking ??= this.queue
-      .exclusive(() => this.holdStore())
+      .exclusive(() => this.holdStore(), false)
       .catch(() => undefined)
       .finally(() => (this.retaking = null));
   }
@@ -372,8 +379,11 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
    */
   private async letGoOfMovedLog(): Promise<void> {
     this.logger.warn(`${this.eventsPath} was removed or replaced while the store had it open; reopening the path`);
+    // Once the path is held again, memory follows what is there (as after a lost lock).
+    this.lostHold ??= { inode: this.log.inode, size: this.log.size };
     await this.log.close().catch(() => undefined);
-    await this.lock.release();
+    if (await this.lock.isHeld()) await this.lock.release();
+    else await this.lock.letGo();
   }
 }
 

@@ -166,11 +166,14 @@ export class FileLock {
       const now = new Date();
       await handle.utimes(now, now);
       const ours = await this.isStillOurs(handle);
+      // Let go of or taken anew meanwhile: this look is about a handle no longer in use.
+      if (this.handle !== handle) return;
       if (!ours && !this.lost) {
         this.logger.error(`Ledger lock ${this.lockPath} was removed or replaced by someone else; taking it again before the next write`);
       }
       this.lost = !ours;
     } catch (err) {
+      if (this.handle !== handle) return;
       if (!this.lost) this.logger.error(`Could not refresh ledger lock ${this.lockPath}: ${(err as Error).message}`);
       this.lost = true;
     }
