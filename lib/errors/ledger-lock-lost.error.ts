@@ -1,4 +1,5 @@
 import { LedgerError } from './ledger.error';
+import { describeLockHolder } from './lock-holder';
 
 /**
  * Thrown by `logEvent` (and the store's writes, so `flush()` rejects with it) while another live
@@ -15,7 +16,7 @@ export class LedgerLockLostError extends LedgerError {
     readonly holderPid: number | null,
     readonly holderHost: string | null,
   ) {
-    const who = holderPid === null ? 'another process' : `process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}`;
+    const who = describeLockHolder(holderPid, holderHost);
     super(
       `The ledger lost its store lock ${lockPath} to ${who}; writes are refused until that process lets the store go ` +
         '(then this process takes the lock again and re-reads the store). Was the lock file removed by hand?',

@@ -1,4 +1,5 @@
 import { LedgerError } from './ledger.error';
+import { describeLockHolder } from './lock-holder';
 
 /**
  * Thrown when a store is opened for writing while another live process holds
@@ -13,7 +14,7 @@ export class LedgerLockedError extends LedgerError {
     readonly holderPid: number | null,
     readonly holderHost: string | null,
   ) {
-    const who = holderPid === null ? 'another process' : `process ${holderPid}${holderHost ? ` on ${holderHost}` : ''}`;
+    const who = describeLockHolder(holderPid, holderHost);
     super(
       `Ledger storage is locked by ${who} (lock file ${lockPath}). ` +
         'Stop that process or point this one at another storagePath; run several replicas on the PostgreSQL storage instead. ' +

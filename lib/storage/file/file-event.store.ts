@@ -14,10 +14,10 @@ import { ProgressListener, StoreVerification } from '../store-verification.inter
 import { IndexFile } from './index-file';
 import { compactLog } from './log-compaction';
 import { readLogEvents } from './log-scan';
-import { describeUnopenedLog, logSizeOnDisk, removeLeftoverTempFiles } from './log-on-disk';
+import { describeUnopenedLog, fileSizeOrZero, logExtentOnDisk, logSizeOnDisk, removeLeftoverTempFiles } from './log-on-disk';
 import { tailLog } from './log-tail';
 import { rewriteLog } from './log-rewrite';
-import { NdjsonLog, isErrno } from './ndjson-log';
+import { NdjsonLog } from './ndjson-log';
 import { StoreIndex } from './log-summary';
 
 /** Options of a {@link FileEventStore}. */
@@ -261,10 +261,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
     const { index, logSize } = this.log.isOpen
       ? { index: this.indexFile.index, logSize: this.log.size }
       : await describeUnopenedLog(this.eventsPath, this.indexPath, this.maxEventBytes);
-    const indexBytes = await stat(this.indexPath).then(
-      (s) => s.size,
-      () => 0,
-    );
+    const indexBytes = await fileSizeOrZero(this.indexPath);
     return {
       eventCount: index.eventCount,
       storageSizeBytes: logSize + indexBytes,
@@ -299,14 +296,7 @@ export class FileEventStore extends QueuedEventStore<QueuedEvent> {
 
   /** The log's inode and the size that holds complete lines (this writer's synced size, or the file's). */
   private async logExtent(): Promise<{ inode: number; size: number }> {
-    if (this.log.isOpen) return { inode: this.log.inode, size: this.log.size };
-    try {
-      const info = await stat(this.eventsPath);
-      return { inode: info.ino, size: info.size };
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return { inode: 0, size: 0 };
-      throw err;
-    }
+    return this.log.isOpen ? { inode: this.log.inode, size: this.log.size } : logExtentOnDisk(this.eventsPath);
   }
 
   private async openForWriting(): Promise<void> {

@@ -7,14 +7,28 @@ import { indexLogLines } from './log-scan';
 import { StoreIndex } from './log-summary';
 import { isErrno } from './ndjson-log';
 
-/** The size of `events.ndjson` on disk (0 when it does not exist). */
-export async function logSizeOnDisk(eventsPath: string): Promise<number> {
+/** The inode and size of `events.ndjson` on disk (both 0 when it does not exist). */
+export async function logExtentOnDisk(eventsPath: string): Promise<{ inode: number; size: number }> {
   try {
-    return (await stat(eventsPath)).size;
+    const info = await stat(eventsPath);
+    return { inode: info.ino, size: info.size };
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return 0;
+    if (isErrno(err, 'ENOENT')) return { inode: 0, size: 0 };
     throw err;
   }
+}
+
+/** The size of `events.ndjson` on disk (0 when it does not exist). */
+export async function logSizeOnDisk(eventsPath: string): Promise<number> {
+  return (await logExtentOnDisk(eventsPath)).size;
+}
+
+/** The size of a file, 0 when it cannot be read (e.g. `index.json` not written yet). */
+export function fileSizeOrZero(path: string): Promise<number> {
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 /** The summary of a log this process has not opened: `index.json` when it matches the log, otherwise a scan of the log. */
